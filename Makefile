@@ -1,0 +1,63 @@
+# seattle-installer — run `make help` for the targets.
+SHELL   := /bin/bash
+GO      ?= go
+GOROOT  := $(shell $(GO) env GOROOT)
+BIN     := bin/seattle-installer
+WASM    := web/validator.wasm
+WASMJS  := web/wasm_exec.js
+WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
+FUZZTIME ?= 5s
+PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64 freebsd/amd64 freebsd/arm64
+
+.PHONY: all build wasm deps test test-native test-wasm fuzz bench run cross dist clean help
+
+all: build ## build web/validator.wasm, web/wasm_exec.js and bin/seattle-installer
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t14
+
+deps: ## install the Debian packages builds and tests need (only what is missing)
+	@scripts/install-deps
+
+wasm: $(WASM) $(WASMJS) ## build the browser's validator (WebAssembly) and its loader
+
+$(WASM): $(shell find wasm -name '*.go') go.mod
+	@echo "wasm: building $@"
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o $@ ./wasm
+
+$(WASMJS): $(GOROOT)/lib/wasm/wasm_exec.js
+	cp $< $@
+
+build: deps wasm ## build bin/seattle-installer (with the webview window)
+	$(GO) build -trimpath -o $(BIN) ./native/cmd/seattle-installer
+
+test: deps wasm test-native test-wasm fuzz ## run every test: native, browser, window, js/wasm under Node, fuzzing
+	@echo "test: all passed"
+
+test-native: deps wasm
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 30m ./...
+
+test-wasm: wasm ## the validator's tests compiled to WebAssembly, run under Node
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec=$(WASMEXEC) ./wasm/...
+
+fuzz: ## fuzz the vesselinfo parser for $(FUZZTIME); crashers land in wasm/vesselinfo/testdata
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./wasm/vesselinfo
+
+bench: deps wasm ## measure: validator native and WASM, benchmark, install, bridge, builder
+	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./...
+	GOOS=js GOARCH=wasm $(GO) test -run='^$$' -bench=. -benchmem -count=1 -exec=$(WASMEXEC) ./wasm/vesselinfo
+
+run: build ## validate the shipped sample vesselinfo
+	$(BIN) validate native/assets/vesselinfo.sample
+
+cross: wasm ## compile for every GOOS/GOARCH we ship (no cgo) and js/wasm
+	@set -e; for p in $(PLATFORMS); do \
+	  echo "cross: $$p"; \
+	  CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -trimpath -o /dev/null ./native/cmd/seattle-installer; \
+	done; \
+	echo "cross: linux/arm (32-bit)"; CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build -o /dev/null ./native/cmd/seattle-installer; \
+	echo "cross: js/wasm"; GOOS=js GOARCH=wasm $(GO) build -o /dev/null ./wasm
+
+clean: ## remove what the build made
+	rm -rf bin $(WASM) $(WASMJS) _install _builds
