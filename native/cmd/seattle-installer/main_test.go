@@ -1,0 +1,86 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// binPath is the real binary, built once for the end-to-end tests of every
+// subcommand in this package.
+var binPath string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "seattle-installer-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	binPath = filepath.Join(dir, "seattle-installer")
+	build := exec.Command("go", "build", "-o", binPath, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build the binary:", err)
+		os.Exit(2)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// runResult is what one run of the real binary printed and returned.
+type runResult struct {
+	stdout, stderr string
+	code           int
+}
+
+// runBinary runs the real binary with args and stdin, failing the test only
+// when it cannot run at all (or runs for more than a minute).
+func runBinary(t *testing.T, stdin string, args ...string) runResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binPath, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("run %v: %v", args, err)
+	}
+	return runResult{out.String(), errb.String(), cmd.ProcessState.ExitCode()}
+}
+
+func TestUsage(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		in   string // expected in stdout or stderr
+	}{
+		{"help", []string{"--help"}, exitOK, "Commands:"},
+		{"unknown command", []string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
+		{"validate without file", []string{"validate"}, exitUsage, "give exactly one FILE"},
+		{"validate bad flag", []string{"validate", "--nope", "x"}, exitUsage, "flag provided but not defined"},
+		{"validate missing file", []string{"validate", "/nonexistent/vesselinfo"}, exitUsage, "no such file"},
+		{"validate a directory", []string{"validate", "/"}, exitUsage, "is a directory"},
+	} {
+		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
+			r := runBinary(t, "", tc.args...)
+			if r.code != tc.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", r.code, tc.code, r.stdout, r.stderr)
+			}
+			if !strings.Contains(r.stdout+r.stderr, tc.in) {
+				t.Errorf("output lacks %q\nstdout: %s\nstderr: %s", tc.in, r.stdout, r.stderr)
+			}
+		})
+	}
+}
