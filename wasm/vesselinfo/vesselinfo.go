@@ -6,11 +6,16 @@
 // the browser runs the very same rules compiled to WebAssembly (see ../main.go).
 // Parse reports every error with its line number and a message written for the
 // donor or operator who has to fix the file.
+//
+// Memory is bounded whatever the input: Parse never copies an invalid file,
+// keeps at most MaxErrors errors and, because no valid file has more than ten
+// vessels, never holds the keys of more than eleven vessels of MaxUsers users.
+// A valid file costs one copy of itself (the keys are substrings of it).
 package vesselinfo
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -30,6 +35,9 @@ const (
 	MaxErrors = 100
 	// maxQuoted bounds how much of a bad value a message repeats.
 	maxQuoted = 40
+	// maxVessels is the most vessels a valid file can have: each one has at
+	// least 10 percent and they add up to 100.
+	maxVessels = 10
 )
 
 // Key is a Seattle public key "e n": two decimal integers with 0 < e < n, kept
@@ -56,7 +64,7 @@ type Error struct {
 	Message string
 }
 
-func (e Error) Error() string { return fmt.Sprintf("vesselinfo:%d: %s", e.Line, e.Message) }
+func (e Error) Error() string { return "vesselinfo:" + strconv.Itoa(e.Line) + ": " + e.Message }
 
 // Errors is every problem Parse found, in line order.
 type Errors []Error
@@ -70,253 +78,406 @@ func (es Errors) Error() string {
 }
 
 // Parse reads a vesselinfo file. It returns the vessels when the file is
-// valid, or nil and an Errors value holding every error it found.
+// valid, or nil and an Errors value holding every error it found (at most
+// MaxErrors, in line order; errors on one line keep the order they were found).
 func Parse(src []byte) ([]Vessel, error) {
-	p := parser{}
-	p.parse(src)
+	p := parser{src: src}
+	p.parse()
 	if len(p.errs) > 0 {
 		return nil, p.errs
 	}
-	return p.vessels, nil
+	return p.result(), nil
+}
+
+// span is where a key sits in the source: e is src[e0:e1], n is src[n0:n1].
+// Offsets rather than strings, so that an invalid file is never copied.
+type span struct{ e0, e1, n0, n1 int32 }
+
+// vessel is a vessel while it is being read.
+type vessel struct {
+	line      int
+	percent   int
+	ownerLine int // 0 until its Owner line
+	owner     span
+	users     []span // kept only while the file can still be valid
+	userLines int    // every User line, kept or not
 }
 
 type parser struct {
-	vessels []Vessel
-	errs    Errors
-	full    bool // MaxErrors reached
+	src  []byte
+	pos  int // the lexer's position in src
+	line int // the current line, 1-based
 
-	owners []int // line of each vessel's Owner, 0 if none yet
+	errs Errors
+	full bool // MaxErrors reached: stop reading
+
+	cur     *vessel  // the vessel being read, nil before the first Percent
+	vessels []vessel // closed vessels, kept only while the file can be valid
+	count   int      // every vessel, kept or not
+	sum     int      // the percentages that were numbers
+	sumOK   bool     // every Percent line had a number
 }
 
 func (p *parser) errorf(line int, format string, args ...any) {
 	if p.full {
 		return
 	}
-	if len(p.errs) == MaxErrors-1 {
-		p.errs = append(p.errs, Error{line, fmt.Sprintf("too many errors: stopped after %d; fix these first", MaxErrors-1)})
-		p.full = true
-		return
-	}
 	p.errs = append(p.errs, Error{line, fmt.Sprintf(format, args...)})
+	p.full = len(p.errs) == MaxErrors
+	// The file is invalid now: the keys read so far will never be returned.
+	p.vessels = nil
+	if p.cur != nil {
+		p.cur.users = nil
+	}
 }
 
-func (p *parser) parse(src []byte) {
+// valid reports whether no error has been found yet, that is whether keys are
+// still worth keeping.
+func (p *parser) valid() bool { return len(p.errs) == 0 }
+
+func (p *parser) parse() {
+	src := p.src
 	if len(src) > MaxSize {
-		p.errorf(1, "vesselinfo is %s, larger than the limit of %d MiB; a real one is a few kilobytes: is this the right file?", sizeString(len(src)), MaxSize>>20)
+		// No size in the message: the CLI reads only MaxSize+1 bytes and the
+		// browser has them all, and both must say the same.
+		p.errorf(1, "vesselinfo is larger than the limit of %d MiB; a real one is a few kilobytes: is this the right file?", MaxSize>>20)
 		return
 	}
-	text := string(src)
-	text = strings.TrimPrefix(text, "\ufeff")
-	if text == "" {
+	if len(src) >= 2 && (src[0] == 0xff && src[1] == 0xfe || src[0] == 0xfe && src[1] == 0xff) {
+		// Windows editors offer "Unicode" (UTF-16); every line would be junk.
+		p.errorf(1, "vesselinfo is saved as UTF-16 text: save it as plain text (UTF-8 or ASCII) and try again")
+		return
+	}
+	if len(src) >= 3 && src[0] == 0xef && src[1] == 0xbb && src[2] == 0xbf {
+		p.pos = 3 // the UTF-8 byte-order mark some editors write
+	}
+	if p.pos == len(src) {
 		p.errorf(1, "vesselinfo is empty: it needs at least one vessel (\"Percent N\" then \"Owner e n\")")
 		return
 	}
-
-	p.vessels = make([]Vessel, 0, 8)
-	line := 0
-	sumKnown := true
-	sum := 0
-	for len(text) > 0 && !p.full {
-		line++
-		var raw string
-		if i := strings.IndexByte(text, '\n'); i >= 0 {
-			raw, text = text[:i], text[i+1:]
-		} else {
-			raw, text = text, ""
-		}
-		raw = strings.TrimSuffix(raw, "\r")
-
-		var fields [4]string
-		n := splitBlanks(raw, fields[:])
-		if n == 0 {
-			p.errorf(line, "empty line (vesselinfo may not contain empty lines)")
-			continue
-		}
-		label, values := fields[0], fields[1:min(n, len(fields))]
-		switch label {
-		case "Percent":
-			pct, known := p.percent(line, values, n-1)
-			if known {
-				sum += pct
-			} else {
-				sumKnown = false
-			}
-			v := Vessel{Line: line, Percent: pct}
-			p.vessels = append(p.vessels, v)
-			p.owners = append(p.owners, 0)
-		case "Owner", "User":
-			key, ok := p.key(line, label, values, n-1)
-			if len(p.vessels) == 0 {
-				p.errorf(line, "%s before any Percent line: start each vessel with \"Percent N\" and put its Owner and User lines below it", label)
-				continue
-			}
-			v := &p.vessels[len(p.vessels)-1]
-			if label == "Owner" {
-				if prev := p.owners[len(p.owners)-1]; prev != 0 {
-					p.errorf(line, "the vessel of line %d already has an Owner (line %d); each vessel has exactly one", v.Line, prev)
-					continue
-				}
-				p.owners[len(p.owners)-1] = line
-				if ok {
-					v.Owner = key
-				}
-				continue
-			}
-			if len(v.Users) == MaxUsers {
-				p.errorf(line, "the vessel of line %d has more than %d User keys", v.Line, MaxUsers)
-				continue
-			}
-			if ok {
-				v.Users = append(v.Users, key)
-			}
-		default:
-			p.errorf(line, "unknown label %s: labels are Percent, Owner and User, and case matters", quote(label))
-		}
+	p.sumOK = true
+	for p.pos < len(src) && !p.full {
+		p.line++
+		p.readLine()
 	}
-	if p.full {
-		return
+	if !p.full {
+		p.finish()
 	}
-	last := line
-	if len(p.vessels) == 0 {
-		p.errorf(last, "no vessels: vesselinfo needs at least one \"Percent N\" line followed by \"Owner e n\"")
-		return
-	}
-	for i, v := range p.vessels {
-		if p.owners[i] == 0 {
-			p.errorf(v.Line, "the vessel starting here has no Owner: add \"Owner e n\" below this Percent line")
-		}
-	}
-	if sumKnown && sum != 100 {
-		p.errorf(last, "the percentages add up to %d; they must add up to 100", sum)
-	}
-	// Whole-vessel errors were found after the lines below them.
-	sort.SliceStable(p.errs, func(i, j int) bool { return p.errs[i].Line < p.errs[j].Line })
+	p.sortErrors()
 }
 
-// percent checks the values of a Percent line. It returns the number and
-// whether there was one; a number that is merely not allowed (45, 200) is
-// still returned so that the sum message appears only when it adds information.
-func (p *parser) percent(line int, values []string, count int) (pct int, known bool) {
-	if count != 1 {
-		if count == 0 {
-			p.errorf(line, "Percent needs a number: a multiple of 10 from 10 to 100, such as \"Percent 40\"")
-		} else {
-			p.errorf(line, "Percent takes exactly one number, found %d values", count)
+// A field is a run of bytes other than blanks (space, tab) and the line end.
+type field struct {
+	start, end int
+	digits     bool // only 0-9, and not empty
+}
+
+// next returns the next field of the current line, or ok false at its end.
+// It leaves p.pos at the start of the line end ("\n", "\r\n" or the end of
+// the file), so that rest of the line can be counted or skipped.
+//
+// This is the parser's hot loop: key digits are scanned once, by the inner
+// digit loop, and nothing allocates.
+func (p *parser) next() (f field, ok bool) {
+	src, i := p.src, p.pos
+	for i < len(src) && (src[i] == ' ' || src[i] == '\t') {
+		i++
+	}
+	if p.atEOL(i) {
+		p.pos = i
+		return field{}, false
+	}
+	f.start = i
+	for i < len(src) && src[i]-'0' <= 9 {
+		i++
+	}
+	f.digits = i > f.start
+	for i < len(src) {
+		c := src[i]
+		if c == ' ' || c == '\t' || c == '\n' || (c == '\r' && p.atEOL(i)) {
+			break
 		}
+		f.digits = false
+		i++
+	}
+	f.end = i
+	p.pos = i
+	return f, true
+}
+
+// atEOL reports whether a line ends at src[i]: "\n", "\r\n" or the end of
+// the file. A lone "\r" is not a line end.
+func (p *parser) atEOL(i int) bool {
+	src := p.src
+	if i >= len(src) {
+		return true
+	}
+	switch src[i] {
+	case '\n':
+		return true
+	case '\r':
+		return i+1 < len(src) && src[i+1] == '\n'
+	}
+	return false
+}
+
+// endLine counts the remaining fields of the line and moves past its end.
+func (p *parser) endLine() (more int) {
+	for {
+		if _, ok := p.next(); !ok {
+			break
+		}
+		more++
+	}
+	if p.pos < len(p.src) && p.src[p.pos] == '\r' {
+		p.pos++
+	}
+	if p.pos < len(p.src) {
+		p.pos++ // the '\n'
+	}
+	return more
+}
+
+func (p *parser) text(f field) string { return string(p.src[f.start:f.end]) }
+
+func (p *parser) readLine() {
+	line := p.line
+	label, ok := p.next()
+	if !ok {
+		p.endLine()
+		p.errorf(line, "empty line (vesselinfo may not contain empty lines)")
+		return
+	}
+	// Comparing string(bytes) with a constant does not allocate.
+	switch string(p.src[label.start:label.end]) {
+	case "Percent":
+		p.percentLine(line)
+	case "Owner":
+		p.keyLine(line, "Owner")
+	case "User":
+		p.keyLine(line, "User")
+	default:
+		p.endLine()
+		if p.src[label.start] == '#' {
+			p.errorf(line, "comments are not allowed: every line is Percent, Owner or User")
+			return
+		}
+		p.errorf(line, "unknown label %s: labels are Percent, Owner and User, and case matters", quote(p.src[label.start:label.end]))
+	}
+}
+
+// percentLine reads the values of a Percent line and starts a vessel. A
+// number that is merely not allowed (45, 200) still counts towards the sum,
+// so that the sum message appears only when it adds information.
+func (p *parser) percentLine(line int) {
+	v, ok := p.next()
+	count := 0
+	if ok {
+		count = 1 + p.endLine()
+	} else {
+		p.endLine()
+	}
+	p.closeVessel()
+	p.count++
+	p.cur = &vessel{line: line}
+	pct, known := p.percent(line, v, count)
+	p.cur.percent = pct
+	if known {
+		p.sum += pct
+	} else {
+		p.sumOK = false
+	}
+}
+
+func (p *parser) percent(line int, v field, count int) (pct int, known bool) {
+	switch {
+	case count == 0:
+		p.errorf(line, "Percent needs a number: a multiple of 10 from 10 to 100, such as \"Percent 40\"")
+		return 0, false
+	case count > 1:
+		p.errorf(line, "Percent takes exactly one number, found %d values", count)
+		return 0, false
+	case !v.digits:
+		p.errorf(line, "Percent must be a whole number such as 40; %s is not", quote(p.src[v.start:v.end]))
 		return 0, false
 	}
-	s := values[0]
-	if !allDigits(s) {
-		p.errorf(line, "Percent must be a whole number such as 40; %s is not", quote(s))
+	i := v.start
+	for i < v.end && p.src[i] == '0' {
+		i++
+	}
+	if v.end-i > 3 {
+		p.errorf(line, "Percent %s is out of range: use a multiple of 10 from 10 to 100", quote(p.src[v.start:v.end]))
 		return 0, false
 	}
-	t := strings.TrimLeft(s, "0")
-	if len(t) > 3 {
-		p.errorf(line, "Percent %s is out of range: use a multiple of 10 from 10 to 100", quote(s))
-		return 0, false
+	for ; i < v.end; i++ {
+		pct = pct*10 + int(p.src[i]-'0')
 	}
-	pct, _ = strconv.Atoi("0" + t)
 	if pct < 10 || pct > 100 || pct%10 != 0 {
 		p.errorf(line, "Percent %d is not allowed: use a multiple of 10 from 10 to 100 (vessels get resources in tenths of the donation)", pct)
 	}
 	return pct, true
 }
 
-// key checks the values of an Owner or User line.
-func (p *parser) key(line int, label string, values []string, count int) (Key, bool) {
-	need := label + " needs a public key \"e n\" (two numbers)"
+// closeVessel finishes the vessel being read when the next one starts or the
+// file ends.
+func (p *parser) closeVessel() {
+	v := p.cur
+	if v == nil {
+		return
+	}
+	if v.ownerLine == 0 {
+		p.errorf(v.line, "the vessel starting here has no Owner: add \"Owner e n\" below this Percent line")
+	}
+	if p.valid() && len(p.vessels) < maxVessels {
+		p.vessels = append(p.vessels, *v)
+	}
+	p.cur = nil
+}
+
+func (p *parser) keyLine(line int, label string) {
+	e, ok1 := p.next()
+	n, ok2 := p.next()
+	count := 0
 	switch {
-	case count == 1 && looksLikeFileName(values[0]):
-		p.errorf(line, "%s; %s looks like a file name: paste the key itself", need, quote(values[0]))
-		return Key{}, false
-	case count == 1:
-		p.errorf(line, "%s; found only %s", need, quote(values[0]))
-		return Key{}, false
-	case count != 2:
-		p.errorf(line, "%s; found %d values", need, count)
-		return Key{}, false
+	case !ok1:
+		p.endLine()
+	case !ok2:
+		count = 1 + p.endLine()
+	default:
+		count = 2 + p.endLine()
 	}
-	k := Key{E: values[0], N: values[1]}
-	for _, part := range [...]struct{ name, s string }{{"e", k.E}, {"n", k.N}} {
+	k, keyOK := p.key(line, label, e, n, count)
+	v := p.cur
+	if v == nil {
+		p.errorf(line, "%s before any Percent line: start each vessel with \"Percent N\" and put its Owner and User lines below it", label)
+		return
+	}
+	if label == "Owner" {
+		if v.ownerLine != 0 {
+			p.errorf(line, "the vessel of line %d already has an Owner (line %d); each vessel has exactly one", v.line, v.ownerLine)
+			return
+		}
+		v.ownerLine = line
+		v.owner = k
+		return
+	}
+	v.userLines++
+	if v.userLines == MaxUsers+1 {
+		p.errorf(line, "the vessel of line %d has more than %d User keys", v.line, MaxUsers)
+		return
+	}
+	if keyOK && p.valid() && p.count <= maxVessels {
+		v.users = append(v.users, k)
+	}
+}
+
+// key checks the values of an Owner or User line.
+func (p *parser) key(line int, label string, e, n field, count int) (span, bool) {
+	if count != 2 {
+		need := label + ` needs a public key "e n" (two numbers)`
 		switch {
-		case !allDigits(part.s):
-			p.errorf(line, "%s key: %s %s is not a whole number (digits 0-9 only)", label, part.name, quote(part.s))
-			return Key{}, false
-		case len(part.s) > MaxKeyDigits:
-			p.errorf(line, "%s key: %s has %d digits, more than the %d a key may have", label, part.name, len(part.s), MaxKeyDigits)
-			return Key{}, false
-		case part.s == "0":
+		case count == 0:
+			p.errorf(line, "%s after the label", need)
+		case count == 1 && looksLikeFileName(p.src[e.start:e.end]):
+			p.errorf(line, "%s; %s looks like a file name: paste the key itself", need, quote(p.src[e.start:e.end]))
+		case count == 1:
+			p.errorf(line, "%s; found only %s", need, quote(p.src[e.start:e.end]))
+		default:
+			p.errorf(line, "%s; found %d values", need, count)
+		}
+		return span{}, false
+	}
+	for _, part := range [...]struct {
+		name string
+		f    field
+	}{{"e", e}, {"n", n}} {
+		s := p.src[part.f.start:part.f.end]
+		switch {
+		case !part.f.digits:
+			p.errorf(line, "%s key: %s %s is not a whole number (digits 0-9 only)", label, part.name, quote(s))
+			return span{}, false
+		case len(s) > MaxKeyDigits:
+			p.errorf(line, "%s key: %s has %d digits, more than the %d a key may have", label, part.name, len(s), MaxKeyDigits)
+			return span{}, false
+		case len(s) == 1 && s[0] == '0':
 			p.errorf(line, "%s key: %s must be greater than 0", label, part.name)
-			return Key{}, false
-		case part.s[0] == '0':
-			p.errorf(line, "%s key: %s %s starts with 0; write it without leading zeros", label, part.name, quote(part.s))
-			return Key{}, false
+			return span{}, false
+		case s[0] == '0':
+			p.errorf(line, "%s key: %s %s starts with 0; write it without leading zeros", label, part.name, quote(s))
+			return span{}, false
 		}
 	}
-	if !decimalLess(k.E, k.N) {
+	if !decimalLess(p.src[e.start:e.end], p.src[n.start:n.end]) {
 		p.errorf(line, "%s key: e must be smaller than n (the key is \"e n\", e first)", label)
-		return Key{}, false
+		return span{}, false
 	}
-	return k, true
+	return span{int32(e.start), int32(e.end), int32(n.start), int32(n.end)}, true
 }
 
-// splitBlanks splits s at runs of spaces and tabs into fields, storing at most
-// len(fields) of them, and returns how many fields s has.
-func splitBlanks(s string, fields []string) int {
-	n := 0
-	i := 0
-	for {
-		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
-			i++
-		}
-		if i == len(s) {
-			return n
-		}
-		start := i
-		for i < len(s) && s[i] != ' ' && s[i] != '\t' {
-			i++
-		}
-		if n < len(fields) {
-			fields[n] = s[start:i]
-		}
-		n++
+// finish runs the checks that need the whole file.
+func (p *parser) finish() {
+	p.closeVessel()
+	last := p.line
+	if p.count == 0 {
+		p.errorf(last, "no vessels: vesselinfo needs at least one \"Percent N\" line followed by \"Owner e n\"")
+		return
+	}
+	if p.sumOK && p.sum != 100 {
+		p.errorf(last, "the percentages add up to %d; they must add up to 100", p.sum)
 	}
 }
 
-func allDigits(s string) bool {
-	if s == "" {
-		return false
+// sortErrors puts the errors in line order (a missing Owner is found after
+// the lines below its Percent) and, when there were too many, replaces the
+// last one with a note that Parse stopped.
+func (p *parser) sortErrors() {
+	slices.SortStableFunc(p.errs, func(a, b Error) int { return a.Line - b.Line })
+	if p.full {
+		p.errs[MaxErrors-1].Message = fmt.Sprintf("too many errors: stopped after %d; fix these first", MaxErrors-1)
 	}
-	for i := 0; i < len(s); i++ {
-		if s[i]-'0' > 9 {
-			return false
-		}
-	}
-	return true
 }
 
-// decimalLess reports a < b for decimal strings without leading zeros.
-func decimalLess(a, b string) bool {
+// result turns the vessels of a valid file into Vessels, with keys as
+// substrings of one copy of the source.
+func (p *parser) result() []Vessel {
+	s := string(p.src)
+	key := func(k span) Key { return Key{E: s[k.e0:k.e1], N: s[k.n0:k.n1]} }
+	out := make([]Vessel, len(p.vessels))
+	for i, v := range p.vessels {
+		out[i] = Vessel{Percent: v.percent, Owner: key(v.owner), Line: v.line}
+		if len(v.users) > 0 {
+			out[i].Users = make([]Key, len(v.users))
+			for j, u := range v.users {
+				out[i].Users[j] = key(u)
+			}
+		}
+	}
+	return out
+}
+
+// decimalLess reports a < b for decimal numbers without leading zeros.
+func decimalLess(a, b []byte) bool {
 	if len(a) != len(b) {
 		return len(a) < len(b)
 	}
-	return a < b
+	return string(a) < string(b)
 }
 
-func looksLikeFileName(s string) bool {
-	return !allDigits(s) && strings.ContainsAny(s, "./\\")
+func looksLikeFileName(s []byte) bool {
+	for _, c := range s {
+		if c == '.' || c == '/' || c == '\\' {
+			return true
+		}
+	}
+	return false
 }
 
 // quote repeats a piece of the user's input in a message: quoted, shortened
 // when long, with anything that is not printable ASCII escaped, so that every
 // message is plain text whatever bytes the file held.
-func quote(s string) string {
-	if len(s) > maxQuoted {
-		return strconv.QuoteToASCII(s[:maxQuoted]) + fmt.Sprintf(" (%d bytes in all)", len(s))
+func quote(b []byte) string {
+	if len(b) > maxQuoted {
+		return strconv.QuoteToASCII(string(b[:maxQuoted])) + " (" + strconv.Itoa(len(b)) + " bytes in all)"
 	}
-	return strconv.QuoteToASCII(s)
-}
-
-func sizeString(n int) string {
-	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	return strconv.QuoteToASCII(string(b))
 }
