@@ -34,6 +34,7 @@ const (
 	Planned      EventKind = "planned"  // Plan holds what each vessel gets
 	LogLine      EventKind = "log"      // Detail is a line written to the install log
 	Finished     EventKind = "finished" // Result holds the outcome; always the last event
+	Answered     EventKind = "answered" // Prompt was answered; Detail is the answer and who gave it
 )
 
 // Event is one thing the pipeline reports. Only the fields of its Kind are set.
@@ -48,6 +49,7 @@ type Event struct {
 	Benchmark *BenchmarkReport // Measured
 	Plan      *Plan            // Planned
 	Result    *Result          // Finished
+	Prompt    *Prompt          // Answered
 }
 
 // BenchmarkReport is what the benchmark phase found: the raw report and the

@@ -21,6 +21,10 @@ type Options struct {
 	RepyPrependDir string  // files copied into every vessel directory; "" for none
 	DryRun         bool    // plan only, write nothing
 	GOARCH         string  // for the fallback maximums; "" means this machine's
+	// AssetsDir is where copies of vessel.restrictions and resources.offcut
+	// beside the installer are looked for (they win over the built-in
+	// ones); "" uses the built-in ones.
+	AssetsDir string
 }
 
 // Plan is the donation worked out from the maximums (SPEC.md steps 4 to 7).
@@ -58,6 +62,11 @@ type Result struct {
 var ErrDeclined = errors.New("the donor declined to continue with default values")
 
 // Run performs one install. The error is nil exactly when res.OK.
+// obs and ask may be nil: nobody watches, and nobody can be asked (the
+// answer is each prompt's Default).
 func Run(ctx context.Context, opts Options, obs Observer, ask Prompter) (*Result, error) {
-	return nil, errors.New("install: not written yet")
+	r := newRunner(opts, obs, ask)
+	res, err := r.run(ctx)
+	r.emit(Event{Kind: Finished, Result: res, Err: err, Overall: 1})
+	return res, err
 }

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/seattletestbed/seattle-installer/native/state"
+)
+
+func init() {
+	register(&command{
+		name:    "uninstall",
+		summary: "remove exactly what an install wrote, nothing else",
+		run:     runUninstall,
+	})
+}
+
+func runUninstall(_ context.Context, e *env, args []string) int {
+	fs := flag.NewFlagSet("uninstall", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	dir := fs.String("dir", installerDir(), "the install `DIR`ectory")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: seattle-installer uninstall [--dir DIR]
+
+Removes what an install wrote into DIR, as the manifest it left there
+(`+state.ManifestFile+`) lists it: the vesseldict first, then the resource files,
+the files copied into the vessel directories, the vessel directories, and
+the service log if the install created it. Files added since (by the node
+manager or by programs in the vessels) are kept, and so are the directories
+that hold them; the command lists them. An install that was interrupted is
+undone or finished first.
+
+Exit status: 0 removed; 1 nothing to remove or a removal failed (run it
+again to finish); 2 usage error.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "uninstall: unexpected argument %q; give the directory with --dir\n", fs.Arg(0))
+		return exitUsage
+	}
+	u, err := state.Uninstall(*dir)
+	if u != nil {
+		for _, p := range u.Removed {
+			fmt.Fprintf(e.stdout, "removed %s\n", p)
+		}
+		for _, p := range u.Kept {
+			fmt.Fprintf(e.stdout, "kept %s\n", p)
+		}
+	}
+	switch {
+	case errors.Is(err, state.ErrNotInstalled):
+		fmt.Fprintf(e.stderr, "uninstall: %s holds no install from this installer: nothing to remove. Is --dir right?\n", *dir)
+		return exitFail
+	case err != nil:
+		fmt.Fprintf(e.stderr, "uninstall: %v. What was removed is listed above; fix the cause and run uninstall again to finish.\n", err)
+		return exitFail
+	}
+	fmt.Fprintf(e.stdout, "Uninstalled from %s.\n", *dir)
+	return exitOK
+}

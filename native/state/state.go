@@ -1,0 +1,490 @@
+// Package state writes a Seattle node's state into the install directory,
+// all or nothing: a resource file and a directory per vessel, the node
+// manager's vesseldict, and the install log appended to the service log. It
+// also finishes or undoes an install that was killed half-way, and removes
+// exactly what an install wrote (Uninstall).
+//
+// How all or nothing works: everything is first written into a staging
+// directory inside the install directory (same file system, so renames are
+// atomic), every file and directory synced. The staging directory is then
+// renamed to a commit directory, which from then on is the journal of a
+// commit in progress. Its entries are renamed into place one by one, the
+// vesseldict last: the vesseldict is the commit point, and a directory
+// without one holds no install. Recover, which every install and uninstall
+// runs first, deletes a leftover staging directory, undoes a commit that did
+// not reach its vesseldict, and finishes one that did.
+package state
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Names in the install directory.
+const (
+	VesseldictFile = "vesseldict"                  // the node manager's dictionary; its presence means installed
+	ServiceLogFile = "installInfo"                 // the service log the install log is appended to
+	TempLogFile    = "installer_benchmark.log"     // the install log until the install succeeds
+	ManifestFile   = ".seattle-installer.manifest" // what the install wrote, for Uninstall
+
+	stagingDir  = ".seattle-installer.staging"
+	commitDir   = ".seattle-installer.commit"
+	journalFile = ".journal"          // inside commitDir: the entries to move, in order
+	origLogFile = ".installInfo.orig" // inside commitDir: the service log as it was
+)
+
+// ErrAlreadyInstalled means the directory already holds a vesseldict.
+var ErrAlreadyInstalled = errors.New("already installed")
+
+// ErrNotInstalled means Uninstall found no install to remove.
+var ErrNotInstalled = errors.New("no install found")
+
+// Install is everything Write puts on disk.
+type Install struct {
+	Vessels      []Vessel
+	Restrictions []byte // vessel.restrictions, appended to every resource file
+	PrependDir   string // its files are copied into every vessel directory; "" for none
+	// LogPath is the install log so far; its text, then LogEnd, is appended
+	// to the service log as part of the commit, and the file is removed.
+	LogPath string
+	LogEnd  string
+}
+
+// Written is what a successful Write put in place.
+type Written struct {
+	Files    []string // paths, in the order they were moved into place
+	Warnings []string // clean-up that failed after the commit point
+}
+
+// Step reports progress through Write: fraction done (0..1) and what now.
+type Step func(fraction float64, detail string)
+
+// Installed reports whether dir holds an install (a vesseldict).
+func Installed(dir string) (bool, error) {
+	_, err := os.Lstat(filepath.Join(dir, VesseldictFile))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	}
+	return false, err
+}
+
+// Recovery says what Recover found and did.
+type Recovery struct {
+	DiscardedStaging bool // a half-written staging directory was deleted
+	RolledBack       bool // a commit that had not reached its vesseldict was undone
+	Completed        bool // a commit past its vesseldict was finished: dir holds a complete install
+}
+
+// Recover brings dir back to a state without a commit in progress: nothing
+// installed, or a complete install. Running it when there is nothing to
+// recover does nothing.
+func Recover(dir string) (Recovery, error) {
+	var rec Recovery
+	staging := filepath.Join(dir, stagingDir)
+	if _, err := os.Lstat(staging); err == nil {
+		if err := os.RemoveAll(staging); err != nil {
+			return rec, fmt.Errorf("remove the staging directory of an interrupted install: %w", err)
+		}
+		rec.DiscardedStaging = true
+	}
+	commit := filepath.Join(dir, commitDir)
+	if _, err := os.Lstat(commit); errors.Is(err, fs.ErrNotExist) {
+		if rec.DiscardedStaging {
+			syncDir(dir)
+		}
+		return rec, nil
+	}
+	names, err := readJournal(commit)
+	if err != nil {
+		return rec, fmt.Errorf("an interrupted install left %s but %w; remove that directory and any vessel files by hand", commit, err)
+	}
+	if !exists(filepath.Join(commit, VesseldictFile)) && exists(filepath.Join(dir, VesseldictFile)) {
+		rec.Completed = true
+		_, err := finish(dir)
+		return rec, err
+	}
+	rec.RolledBack = true
+	return rec, rollBack(dir, names)
+}
+
+// Write puts in into dir, all or nothing. On an error nothing of in is left
+// in dir (the install log, which is not Write's, stays).
+func Write(ctx context.Context, dir string, in Install, step Step) (*Written, error) {
+	if step == nil {
+		step = func(float64, string) {}
+	}
+	if _, err := Recover(dir); err != nil {
+		return nil, err
+	}
+	if ok, err := Installed(dir); err != nil {
+		return nil, fmt.Errorf("look for %s: %w", filepath.Join(dir, VesseldictFile), err)
+	} else if ok {
+		return nil, ErrAlreadyInstalled
+	}
+	prepend, err := prependFiles(in.PrependDir)
+	if err != nil {
+		return nil, err
+	}
+	var entries []string // top-level names, in the order they move into place
+	var manifest []string
+	for _, v := range in.Vessels {
+		if !safeName(v.Name) {
+			return nil, fmt.Errorf("vessel name %q is not of the form v1, v2, ...", v.Name)
+		}
+		entries = append(entries, "resource."+v.Name)
+		manifest = append(manifest, "file resource."+v.Name)
+	}
+	for _, v := range in.Vessels {
+		entries = append(entries, v.Name)
+		manifest = append(manifest, "dir "+v.Name)
+		for _, f := range prepend {
+			manifest = append(manifest, "file "+v.Name+"/"+f)
+		}
+	}
+	var clash []string
+	for _, name := range append(append([]string(nil), entries...), ManifestFile) {
+		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
+			clash = append(clash, name)
+		}
+	}
+	if len(clash) > 0 {
+		return nil, fmt.Errorf("%s already holds %s, from an earlier install or someone else; the install does not overwrite them: move them away or choose another directory", dir, strings.Join(clash, ", "))
+	}
+	oldLog := exists(filepath.Join(dir, ServiceLogFile))
+	if !oldLog {
+		manifest = append(manifest, "file "+ServiceLogFile)
+	}
+	manifest = append(manifest, "file "+VesseldictFile)
+	entries = append(entries, ManifestFile, ServiceLogFile, VesseldictFile)
+
+	staging := filepath.Join(dir, stagingDir)
+	if err := stage(ctx, dir, staging, in, prepend, manifest, entries, oldLog, step); err != nil {
+		if rmErr := os.RemoveAll(staging); rmErr != nil {
+			err = fmt.Errorf("%w (and removing %s failed: %v)", err, staging, rmErr)
+		}
+		return nil, err
+	}
+	commit := filepath.Join(dir, commitDir)
+	Checkpoint("rename the staging directory to the commit directory")
+	if err := os.Rename(staging, commit); err != nil {
+		os.RemoveAll(staging)
+		return nil, fmt.Errorf("start the commit: %w", err)
+	}
+	if err := syncDir(dir); err != nil {
+		return nil, undo(dir, entries, fmt.Errorf("sync %s: %w", dir, err))
+	}
+	w := &Written{}
+	for i, name := range entries {
+		if ctx.Err() != nil && name != VesseldictFile {
+			return nil, undo(dir, entries, ctx.Err())
+		}
+		if name == VesseldictFile {
+			// Everything else must be durable before the commit point.
+			Checkpoint("sync the install directory before the vesseldict")
+			if err := syncDir(dir); err != nil {
+				return nil, undo(dir, entries, fmt.Errorf("sync %s: %w", dir, err))
+			}
+		}
+		Checkpoint("move " + name + " into place")
+		to := filepath.Join(dir, name)
+		if err := os.Rename(filepath.Join(commit, name), to); err != nil {
+			return nil, undo(dir, entries, fmt.Errorf("move %s into place: %w", to, err))
+		}
+		w.Files = append(w.Files, to)
+		step(0.8+0.18*float64(i+1)/float64(len(entries)), "moved "+name+" into place")
+	}
+	Checkpoint("sync the install directory after the vesseldict")
+	if err := syncDir(dir); err != nil {
+		w.Warnings = append(w.Warnings, fmt.Sprintf("sync %s: %v", dir, err))
+	}
+	warnings, _ := finish(dir)
+	w.Warnings = append(w.Warnings, warnings...)
+	step(1, "")
+	return w, nil
+}
+
+// stage writes every entry into the staging directory and syncs it.
+func stage(ctx context.Context, dir, staging string, in Install, prepend, manifest, entries []string, oldLog bool, step Step) error {
+	Checkpoint("create the staging directory")
+	if err := os.Mkdir(staging, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", staging, err)
+	}
+	total := float64(2*len(in.Vessels) + 4)
+	done := 0.0
+	advance := func(detail string) {
+		done++
+		step(0.8*done/total, detail)
+	}
+	for _, v := range in.Vessels {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		text, err := ResourceFile(v, in.Restrictions)
+		if err != nil {
+			return err
+		}
+		if err := writeFile(filepath.Join(staging, "resource."+v.Name), text); err != nil {
+			return err
+		}
+		advance("wrote resource." + v.Name)
+	}
+	for _, v := range in.Vessels {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		vdir := filepath.Join(staging, v.Name)
+		Checkpoint("create directory " + v.Name)
+		if err := os.Mkdir(vdir, 0o755); err != nil {
+			return fmt.Errorf("create %s: %w", vdir, err)
+		}
+		for _, f := range prepend {
+			if err := copyFile(filepath.Join(in.PrependDir, f), filepath.Join(vdir, f)); err != nil {
+				return err
+			}
+		}
+		Checkpoint("sync directory " + v.Name)
+		if err := syncDir(vdir); err != nil {
+			return fmt.Errorf("sync %s: %w", vdir, err)
+		}
+		advance("created " + v.Name + "/")
+	}
+	dict, err := Vesseldict(in.Vessels)
+	if err != nil {
+		return err
+	}
+	if err := writeFile(filepath.Join(staging, VesseldictFile), dict); err != nil {
+		return err
+	}
+	advance("wrote the vesseldict")
+
+	var logText []byte
+	if oldLog {
+		// A hard link keeps the service log as it was, for an undo, at no cost.
+		from := filepath.Join(dir, ServiceLogFile)
+		Checkpoint("keep the service log as it was")
+		if err := os.Link(from, filepath.Join(staging, origLogFile)); err != nil {
+			return fmt.Errorf("keep a copy of %s: %w", from, err)
+		}
+		b, err := os.ReadFile(from)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", from, err)
+		}
+		logText = b
+	}
+	if in.LogPath != "" {
+		b, err := os.ReadFile(in.LogPath)
+		if err != nil {
+			return fmt.Errorf("read the install log %s: %w", in.LogPath, err)
+		}
+		logText = append(logText, b...)
+	}
+	logText = append(logText, in.LogEnd...)
+	if err := writeFile(filepath.Join(staging, ServiceLogFile), logText); err != nil {
+		return err
+	}
+	advance("appended the install log to " + ServiceLogFile)
+
+	if err := writeFile(filepath.Join(staging, ManifestFile), manifestText(manifest)); err != nil {
+		return err
+	}
+	if err := writeFile(filepath.Join(staging, journalFile), []byte(strings.Join(entries, "\n")+"\n")); err != nil {
+		return err
+	}
+	Checkpoint("sync the staging directory")
+	if err := syncDir(staging); err != nil {
+		return fmt.Errorf("sync %s: %w", staging, err)
+	}
+	advance("staged everything")
+	return nil
+}
+
+// undo rolls back a failed commit and returns err, or a worse error when
+// the undo failed too.
+func undo(dir string, entries []string, err error) error {
+	if rbErr := rollBack(dir, entries); rbErr != nil {
+		return fmt.Errorf("%w; undoing the partial install failed too: %v", err, rbErr)
+	}
+	return err
+}
+
+// rollBack moves the directory back to before a commit that had not reached
+// its vesseldict: every entry no longer in the commit directory was moved
+// into place by it (Write refuses to start when any of them existed), so it
+// is removed, and the service log is restored.
+func rollBack(dir string, entries []string) error {
+	commit := filepath.Join(dir, commitDir)
+	var errs []error
+	for i := len(entries) - 1; i >= 0; i-- {
+		name := entries[i]
+		if exists(filepath.Join(commit, name)) {
+			continue
+		}
+		target := filepath.Join(dir, name)
+		Checkpoint("undo " + name)
+		if name == ServiceLogFile {
+			orig := filepath.Join(commit, origLogFile)
+			if exists(orig) {
+				if err := os.Rename(orig, target); err != nil {
+					errs = append(errs, fmt.Errorf("restore %s: %w", target, err))
+				}
+				continue
+			}
+		}
+		if err := os.RemoveAll(target); err != nil {
+			errs = append(errs, fmt.Errorf("remove %s: %w", target, err))
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	// Entries must be gone for good before the journal that names them.
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	Checkpoint("remove the commit directory after an undo")
+	if err := os.RemoveAll(commit); err != nil {
+		return fmt.Errorf("remove %s: %w", commit, err)
+	}
+	return syncDir(dir)
+}
+
+// finish clears up after the commit point: the temporary log (now part of
+// the service log) and the commit directory. Failures leave an install that
+// is complete; they are returned as warnings.
+func finish(dir string) ([]string, error) {
+	var warnings []string
+	Checkpoint("remove the temporary log")
+	if err := os.Remove(filepath.Join(dir, TempLogFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		warnings = append(warnings, err.Error())
+	}
+	Checkpoint("remove the commit directory")
+	if err := os.RemoveAll(filepath.Join(dir, commitDir)); err != nil {
+		warnings = append(warnings, err.Error())
+	}
+	if err := syncDir(dir); err != nil {
+		warnings = append(warnings, fmt.Sprintf("sync %s: %v", dir, err))
+	}
+	if len(warnings) > 0 {
+		return warnings, errors.New(strings.Join(warnings, "; "))
+	}
+	return nil, nil
+}
+
+func readJournal(commit string) ([]string, error) {
+	b, err := os.ReadFile(filepath.Join(commit, journalFile))
+	if err != nil {
+		return nil, fmt.Errorf("its journal cannot be read: %w", err)
+	}
+	if !bytes.HasSuffix(b, []byte("\n")) {
+		return nil, errors.New("its journal is incomplete")
+	}
+	var names []string
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		name := sc.Text()
+		// Only names the install itself uses: a damaged journal must not
+		// make the undo remove anything else.
+		if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`) {
+			return nil, fmt.Errorf("its journal names %q", name)
+		}
+		names = append(names, name)
+	}
+	return names, nil
+}
+
+// prependFiles lists the regular files of the security layer directory,
+// sorted; a subdirectory is an error because the node manager only
+// prepends files.
+func prependFiles(dir string) ([]string, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("read the security layer directory: %w", err)
+	}
+	var names []string
+	for _, de := range des {
+		if !de.Type().IsRegular() {
+			return nil, fmt.Errorf("%s is not a regular file: the security layer directory may hold only files", filepath.Join(dir, de.Name()))
+		}
+		names = append(names, de.Name())
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// writeFile creates path with data and syncs it. Tests may pause it half-way
+// (see Checkpoint) to leave a partial file behind.
+func writeFile(path string, data []byte) error {
+	Checkpoint("create " + rel(path))
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	half := len(data) / 2
+	if _, err := f.Write(data[:half]); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	Checkpoint("half-written " + rel(path))
+	if _, err := f.Write(data[half:]); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func copyFile(from, to string) error {
+	Checkpoint("copy " + rel(to))
+	in, err := os.Open(from)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", from, err)
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", to, err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return fmt.Errorf("copy %s to %s: %w", from, to, err)
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return fmt.Errorf("sync %s: %w", to, err)
+	}
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", to, err)
+	}
+	return nil
+}
+
+// rel names a staged path by its last two elements, for checkpoint names.
+func rel(path string) string {
+	return filepath.Base(filepath.Dir(path)) + "/" + filepath.Base(path)
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
