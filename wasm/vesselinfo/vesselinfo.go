@@ -111,7 +111,8 @@ type parser struct {
 	errs Errors
 	full bool // MaxErrors reached: stop reading
 
-	cur     *vessel  // the vessel being read, nil before the first Percent
+	cur     vessel   // the vessel being read, when open
+	open    bool     // a Percent line has been read
 	vessels []vessel // closed vessels, kept only while the file can be valid
 	count   int      // every vessel, kept or not
 	sum     int      // the percentages that were numbers
@@ -126,9 +127,7 @@ func (p *parser) errorf(line int, format string, args ...any) {
 	p.full = len(p.errs) == MaxErrors
 	// The file is invalid now: the keys read so far will never be returned.
 	p.vessels = nil
-	if p.cur != nil {
-		p.cur.users = nil
-	}
+	p.cur.users = nil
 }
 
 // valid reports whether no error has been found yet, that is whether keys are
@@ -279,7 +278,7 @@ func (p *parser) percentLine(line int) {
 	}
 	p.closeVessel()
 	p.count++
-	p.cur = &vessel{line: line}
+	p.cur, p.open = vessel{line: line}, true
 	pct, known := p.percent(line, v, count)
 	p.cur.percent = pct
 	if known {
@@ -321,17 +320,17 @@ func (p *parser) percent(line int, v field, count int) (pct int, known bool) {
 // closeVessel finishes the vessel being read when the next one starts or the
 // file ends.
 func (p *parser) closeVessel() {
-	v := p.cur
-	if v == nil {
+	if !p.open {
 		return
 	}
+	v := &p.cur
 	if v.ownerLine == 0 {
 		p.errorf(v.line, "the vessel starting here has no Owner: add \"Owner e n\" below this Percent line")
 	}
 	if p.valid() && len(p.vessels) < maxVessels {
 		p.vessels = append(p.vessels, *v)
 	}
-	p.cur = nil
+	p.open = false
 }
 
 func (p *parser) keyLine(line int, label string) {
@@ -347,11 +346,11 @@ func (p *parser) keyLine(line int, label string) {
 		count = 2 + p.endLine()
 	}
 	k, keyOK := p.key(line, label, e, n, count)
-	v := p.cur
-	if v == nil {
+	if !p.open {
 		p.errorf(line, "%s before any Percent line: start each vessel with \"Percent N\" and put its Owner and User lines below it", label)
 		return
 	}
+	v := &p.cur
 	if label == "Owner" {
 		if v.ownerLine != 0 {
 			p.errorf(line, "the vessel of line %d already has an Owner (line %d); each vessel has exactly one", v.line, v.ownerLine)
