@@ -71,6 +71,9 @@ type Hello struct {
 	Vessels        []Vessel `json:"vessels"`
 	Platform       string   `json:"platform"` // GOOS/GOARCH
 	Mode           string   `json:"mode"`     // "webview" or "browser"
+	// Problem says why the install cannot go ahead as it is (vesselinfo
+	// unreadable or invalid); "" when it can.
+	Problem string `json:"problem"`
 }
 
 // Started says the host accepted a start and the install runs.

@@ -126,6 +126,17 @@ func (s *Server) Send(m Message) error {
 	return nil
 }
 
+// Reply sends an error message to the page in control only, for a message
+// it sent that was well formed but came at the wrong time.
+func (s *Server) Reply(msg string) {
+	s.mu.Lock()
+	c := s.ctrl
+	s.mu.Unlock()
+	if c != nil {
+		c.reply(msg)
+	}
+}
+
 // Connected reports whether a page is in control now.
 func (s *Server) Connected() bool {
 	s.mu.Lock()

@@ -1,0 +1,282 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/seattletestbed/seattle-installer/bridge"
+	"github.com/seattletestbed/seattle-installer/native/install"
+	"github.com/seattletestbed/seattle-installer/native/resource"
+	"github.com/seattletestbed/seattle-installer/wasm/vesselinfo"
+)
+
+// finishTimeout bounds how long a finished session waits for the page to
+// receive the result before the server stops anyway.
+const finishTimeout = 10 * time.Second
+
+// runInstall is install.Run; a variable so the package's own tests can
+// drive a session through every branch without a real machine install.
+var runInstall = install.Run
+
+// session runs one install behind the page on srv: hello, wait for start
+// (or cancel, or ctx), run the install with events going out and answers
+// coming in, send the result, and stop the server once the page has it.
+func session(ctx context.Context, srv *bridge.Server, opts install.Options, mode string) (*install.Result, error) {
+	if err := srv.Send(hello(opts, mode)); err != nil {
+		return nil, err
+	}
+	res, err := drive(ctx, srv, opts)
+	srv.Send(resultMessage(res, err))
+	fctx, cancel := context.WithTimeout(context.Background(), finishTimeout)
+	srv.Finish(fctx)
+	cancel()
+	return res, err
+}
+
+func drive(ctx context.Context, srv *bridge.Server, opts install.Options) (*install.Result, error) {
+	// Before: only start or cancel mean anything.
+	for {
+		var m bridge.PageMessage
+		select {
+		case <-ctx.Done():
+			return nil, ErrCancelled
+		case m = <-srv.Incoming():
+		}
+		switch m := m.(type) {
+		case *bridge.Start:
+			opts.Percent = m.Percent
+		case *bridge.Cancel:
+			return nil, ErrCancelled
+		case *bridge.Answer:
+			srv.Reply(fmt.Sprintf("there is no open question %q: the install has not started", m.ID))
+			continue
+		}
+		break
+	}
+	srv.Send(&bridge.Started{Percent: opts.Percent})
+
+	ictx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ask := &prompter{srv: srv}
+	type outcome struct {
+		res *install.Result
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := runInstall(ictx, opts, newObserver(srv), ask)
+		done <- outcome{res, err}
+	}()
+	for {
+		select {
+		case o := <-done:
+			return o.res, o.err
+		case m := <-srv.Incoming():
+			switch m := m.(type) {
+			case *bridge.Start:
+				srv.Reply("the install has already started")
+			case *bridge.Cancel:
+				cancel() // the install stops cleanly and reports how
+			case *bridge.Answer:
+				if err := ask.take(m); err != nil {
+					srv.Reply(err.Error())
+				}
+			}
+		}
+	}
+}
+
+// hello is the first message: what will be installed, where. The
+// vesselinfo text goes along so the page can validate it on its own.
+func hello(opts install.Options, mode string) *bridge.Hello {
+	h := &bridge.Hello{
+		Version:        bridge.Version,
+		Dir:            opts.Dir,
+		Percent:        opts.Percent,
+		VesselinfoPath: opts.Vesselinfo,
+		Vessels:        []bridge.Vessel{},
+		Platform:       runtime.GOOS + "/" + runtime.GOARCH,
+		Mode:           mode,
+	}
+	src, err := readBounded(opts.Vesselinfo, vesselinfo.MaxSize)
+	if err != nil {
+		h.Problem = err.Error()
+		return h
+	}
+	h.Vesselinfo = string(src)
+	vs, err := vesselinfo.Parse(src)
+	if err != nil {
+		h.Problem = "vesselinfo is not valid: " + err.Error()
+		return h
+	}
+	for i, v := range vs {
+		bv := bridge.Vessel{Name: fmt.Sprintf("v%d", i+1), Percent: v.Percent, Owner: v.Owner.String(), Users: []string{}}
+		for _, u := range v.Users {
+			bv.Users = append(bv.Users, u.String())
+		}
+		h.Vessels = append(h.Vessels, bv)
+	}
+	return h
+}
+
+func readBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return b, nil
+}
+
+func resultMessage(res *install.Result, err error) *bridge.Result {
+	m := &bridge.Result{Files: []string{}, Vessels: []string{}}
+	if res != nil {
+		m.OK, m.Message, m.Dir, m.Log = res.OK, res.Message, res.Dir, res.LogPath
+		m.Files = append(m.Files, res.Files...)
+		if res.OK && res.Plan != nil {
+			for _, v := range res.Plan.Vessels {
+				m.Vessels = append(m.Vessels, v.Name)
+			}
+		}
+	}
+	switch {
+	case errors.Is(err, ErrCancelled):
+		m.OK, m.Message = false, "The install was cancelled before it started. Nothing was written."
+	case err != nil && m.Message == "":
+		m.OK, m.Message = false, "The install failed: "+err.Error()
+	}
+	return m
+}
+
+// observer turns the install's events into bridge messages.
+type observer struct {
+	srv      *bridge.Server
+	lastProg time.Time
+}
+
+func newObserver(srv *bridge.Server) *observer { return &observer{srv: srv} }
+
+// progressEvery thins progress events: a page cannot show more than a few
+// dozen a second, and every message is kept for pages that resume.
+const progressEvery = 25 * time.Millisecond
+
+func (o *observer) Event(e install.Event) {
+	switch e.Kind {
+	case install.Progress:
+		if now := time.Now(); e.Fraction < 1 && now.Sub(o.lastProg) < progressEvery {
+			return
+		} else {
+			o.lastProg = now
+		}
+		fallthrough
+	case install.PhaseStarted, install.PhaseDone, install.PhaseFailed, install.Finished:
+		detail := e.Detail
+		if e.Kind == install.PhaseFailed && e.Err != nil {
+			detail = e.Err.Error()
+		}
+		o.srv.Send(&bridge.Progress{Phase: string(e.Phase), State: string(e.Kind), Fraction: e.Fraction, Overall: e.Overall, Detail: detail})
+	case install.Measured:
+		if e.Benchmark != nil {
+			o.srv.Send(benchmarkMessage(e.Benchmark))
+		}
+	case install.Planned:
+		if e.Plan != nil {
+			o.srv.Send(planMessage(e.Plan))
+		}
+	case install.LogLine:
+		o.srv.Send(&bridge.Log{Line: e.Detail})
+	}
+}
+
+func benchmarkMessage(b *install.BenchmarkReport) *bridge.Benchmark {
+	m := &bridge.Benchmark{Resources: []bridge.Resource{}, Failures: []bridge.Failure{}}
+	failed := map[resource.Name]bool{}
+	for _, f := range b.Failures {
+		failed[f.Resource] = true
+		m.Failures = append(m.Failures, bridge.Failure{Resource: string(f.Resource), Error: f.Error})
+	}
+	for _, n := range resource.All {
+		s := shownAs(n)
+		measured := b.Report.Resources[n] != nil && !failed[n]
+		m.Resources = append(m.Resources, bridge.Resource{
+			Name: string(n), Label: s.label, Unit: s.unit, Value: b.Maximums[n],
+			Measured: measured, Failed: failed[n],
+		})
+	}
+	return m
+}
+
+func planMessage(p *install.Plan) *bridge.Plan {
+	m := &bridge.Plan{Percent: p.Percent, Resources: []bridge.PlanResource{}, Vessels: []bridge.PlanVessel{}}
+	for _, n := range resource.All {
+		s := shownAs(n)
+		m.Resources = append(m.Resources, bridge.PlanResource{
+			Name: string(n), Label: s.label, Unit: s.unit, Maximum: p.Maximums[n], Donated: p.Donated[n],
+		})
+	}
+	for _, v := range p.Vessels {
+		pv := bridge.PlanVessel{Name: v.Name, Percent: v.Percent, Values: []float64{}, Ports: []int{}}
+		for _, n := range resource.All {
+			pv.Values = append(pv.Values, v.Resources[n])
+		}
+		pv.Ports = append(pv.Ports, v.Ports...)
+		m.Vessels = append(m.Vessels, pv)
+	}
+	return m
+}
+
+// prompter asks over the bridge and waits for the page's answer, which
+// drive hands over through take.
+type prompter struct {
+	srv *bridge.Server
+
+	mu     sync.Mutex
+	open   *install.Prompt
+	answer chan string
+}
+
+func (p *prompter) Ask(ctx context.Context, q install.Prompt) (string, error) {
+	ch := make(chan string, 1)
+	p.mu.Lock()
+	p.open, p.answer = &q, ch
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.open, p.answer = nil, nil
+		p.mu.Unlock()
+	}()
+	p.srv.Send(&bridge.Prompt{ID: q.ID, Question: q.Question, Choices: append([]string{}, q.Choices...), Default: q.Default})
+	select {
+	case c := <-ch:
+		p.srv.Send(&bridge.Answered{ID: q.ID, Choice: c})
+		return c, nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// take hands an answer to the open question, or says why it cannot.
+func (p *prompter) take(a *bridge.Answer) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case p.open == nil || p.open.ID != a.ID:
+		return fmt.Errorf("there is no open question %q", a.ID)
+	case !slices.Contains(p.open.Choices, a.Choice):
+		return fmt.Errorf("%q is not an answer to question %s: choose one of %q", a.Choice, a.ID, p.open.Choices)
+	}
+	p.answer <- a.Choice
+	p.open = nil // a second answer to the same question is refused
+	return nil
+}
