@@ -12,7 +12,6 @@
 package main
 
 import (
-	"fmt"
 	"syscall/js"
 
 	"github.com/seattletestbed/seattle-installer/wasm/vesselinfo"
@@ -26,19 +25,29 @@ func main() {
 func validate(_ js.Value, args []js.Value) (out any) {
 	defer func() {
 		if r := recover(); r != nil {
-			out = failure(fmt.Sprintf("internal error in the validator: %v", r))
+			out = failure("internal error in the validator: " + describe(r))
 		}
 	}()
 	if len(args) != 1 {
 		return failure("seattleValidateVesselinfo needs one argument: the text of the file, or its bytes as a Uint8Array")
 	}
+	// Only the first MaxSize+1 bytes (or UTF-16 units, each at least one
+	// byte of UTF-8) are copied in: that is enough for the validator to
+	// refuse a file that is too large, as the CLI does after reading as much.
+	const keep = vesselinfo.MaxSize + 1
 	var src []byte
 	switch arg := args[0]; {
 	case arg.Type() == js.TypeString:
+		if arg.Length() > keep {
+			arg = arg.Call("slice", 0, keep)
+		}
 		src = []byte(arg.String())
 	case arg.InstanceOf(js.Global().Get("Uint8Array")):
 		// Bytes as read from a file, invalid UTF-8 and all, exactly as the
 		// native validator sees them.
+		if arg.Length() > keep {
+			arg = arg.Call("subarray", 0, keep)
+		}
 		src = make([]byte, arg.Length())
 		js.CopyBytesToGo(src, arg)
 	default:
@@ -53,4 +62,16 @@ func validate(_ js.Value, args []js.Value) (out any) {
 func failure(msg string) js.Value {
 	res := vesselinfo.Result{Errors: vesselinfo.Errors{{Line: 1, Message: msg}}}
 	return js.Global().Get("JSON").Call("parse", string(res.JSON()))
+}
+
+// describe says what a recovered panic was without fmt, which would add a
+// sixth to the size of the module.
+func describe(r any) string {
+	switch r := r.(type) {
+	case error:
+		return r.Error()
+	case string:
+		return r
+	}
+	return "unexpected panic"
 }

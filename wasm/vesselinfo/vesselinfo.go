@@ -14,7 +14,6 @@
 package vesselinfo
 
 import (
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -119,11 +118,13 @@ type parser struct {
 	sumOK   bool     // every Percent line had a number
 }
 
-func (p *parser) errorf(line int, format string, args ...any) {
+// fail records an error. Messages are built by concatenation rather than
+// with fmt, which would add a sixth to the size of the WebAssembly module.
+func (p *parser) fail(line int, msg string) {
 	if p.full {
 		return
 	}
-	p.errs = append(p.errs, Error{line, fmt.Sprintf(format, args...)})
+	p.errs = append(p.errs, Error{line, msg})
 	p.full = len(p.errs) == MaxErrors
 	// The file is invalid now: the keys read so far will never be returned.
 	p.vessels = nil
@@ -139,19 +140,19 @@ func (p *parser) parse() {
 	if len(src) > MaxSize {
 		// No size in the message: the CLI reads only MaxSize+1 bytes and the
 		// browser has them all, and both must say the same.
-		p.errorf(1, "vesselinfo is larger than the limit of %d MiB; a real one is a few kilobytes: is this the right file?", MaxSize>>20)
+		p.fail(1, "vesselinfo is larger than the limit of "+itoa(MaxSize>>20)+" MiB; a real one is a few kilobytes: is this the right file?")
 		return
 	}
 	if len(src) >= 2 && (src[0] == 0xff && src[1] == 0xfe || src[0] == 0xfe && src[1] == 0xff) {
 		// Windows editors offer "Unicode" (UTF-16); every line would be junk.
-		p.errorf(1, "vesselinfo is saved as UTF-16 text: save it as plain text (UTF-8 or ASCII) and try again")
+		p.fail(1, "vesselinfo is saved as UTF-16 text: save it as plain text (UTF-8 or ASCII) and try again")
 		return
 	}
 	if len(src) >= 3 && src[0] == 0xef && src[1] == 0xbb && src[2] == 0xbf {
 		p.pos = 3 // the UTF-8 byte-order mark some editors write
 	}
 	if p.pos == len(src) {
-		p.errorf(1, "vesselinfo is empty: it needs at least one vessel (\"Percent N\" then \"Owner e n\")")
+		p.fail(1, "vesselinfo is empty: it needs at least one vessel (\"Percent N\" then \"Owner e n\")")
 		return
 	}
 	p.sumOK = true
@@ -244,7 +245,7 @@ func (p *parser) readLine() {
 	label, ok := p.next()
 	if !ok {
 		p.endLine()
-		p.errorf(line, "empty line (vesselinfo may not contain empty lines)")
+		p.fail(line, "empty line (vesselinfo may not contain empty lines)")
 		return
 	}
 	// Comparing string(bytes) with a constant does not allocate.
@@ -258,10 +259,10 @@ func (p *parser) readLine() {
 	default:
 		p.endLine()
 		if p.src[label.start] == '#' {
-			p.errorf(line, "comments are not allowed: every line is Percent, Owner or User")
+			p.fail(line, "comments are not allowed: every line is Percent, Owner or User")
 			return
 		}
-		p.errorf(line, "unknown label %s: labels are Percent, Owner and User, and case matters", quote(p.src[label.start:label.end]))
+		p.fail(line, "unknown label "+quote(p.src[label.start:label.end])+": labels are Percent, Owner and User, and case matters")
 	}
 }
 
@@ -291,13 +292,13 @@ func (p *parser) percentLine(line int) {
 func (p *parser) percent(line int, v field, count int) (pct int, known bool) {
 	switch {
 	case count == 0:
-		p.errorf(line, "Percent needs a number: a multiple of 10 from 10 to 100, such as \"Percent 40\"")
+		p.fail(line, "Percent needs a number: a multiple of 10 from 10 to 100, such as \"Percent 40\"")
 		return 0, false
 	case count > 1:
-		p.errorf(line, "Percent takes exactly one number, found %d values", count)
+		p.fail(line, "Percent takes exactly one number, found "+itoa(count)+" values")
 		return 0, false
 	case !v.digits:
-		p.errorf(line, "Percent must be a whole number such as 40; %s is not", quote(p.src[v.start:v.end]))
+		p.fail(line, "Percent must be a whole number such as 40; "+quote(p.src[v.start:v.end])+" is not")
 		return 0, false
 	}
 	i := v.start
@@ -305,14 +306,14 @@ func (p *parser) percent(line int, v field, count int) (pct int, known bool) {
 		i++
 	}
 	if v.end-i > 3 {
-		p.errorf(line, "Percent %s is out of range: use a multiple of 10 from 10 to 100", quote(p.src[v.start:v.end]))
+		p.fail(line, "Percent "+quote(p.src[v.start:v.end])+" is out of range: use a multiple of 10 from 10 to 100")
 		return 0, false
 	}
 	for ; i < v.end; i++ {
 		pct = pct*10 + int(p.src[i]-'0')
 	}
 	if pct < 10 || pct > 100 || pct%10 != 0 {
-		p.errorf(line, "Percent %d is not allowed: use a multiple of 10 from 10 to 100 (vessels get resources in tenths of the donation)", pct)
+		p.fail(line, "Percent "+itoa(pct)+" is not allowed: use a multiple of 10 from 10 to 100 (vessels get resources in tenths of the donation)")
 	}
 	return pct, true
 }
@@ -325,7 +326,7 @@ func (p *parser) closeVessel() {
 	}
 	v := &p.cur
 	if v.ownerLine == 0 {
-		p.errorf(v.line, "the vessel starting here has no Owner: add \"Owner e n\" below this Percent line")
+		p.fail(v.line, "the vessel starting here has no Owner: add \"Owner e n\" below this Percent line")
 	}
 	if p.valid() && len(p.vessels) < maxVessels {
 		p.vessels = append(p.vessels, *v)
@@ -347,13 +348,13 @@ func (p *parser) keyLine(line int, label string) {
 	}
 	k, keyOK := p.key(line, label, e, n, count)
 	if !p.open {
-		p.errorf(line, "%s before any Percent line: start each vessel with \"Percent N\" and put its Owner and User lines below it", label)
+		p.fail(line, label+" before any Percent line: start each vessel with \"Percent N\" and put its Owner and User lines below it")
 		return
 	}
 	v := &p.cur
 	if label == "Owner" {
 		if v.ownerLine != 0 {
-			p.errorf(line, "the vessel of line %d already has an Owner (line %d); each vessel has exactly one", v.line, v.ownerLine)
+			p.fail(line, "the vessel of line "+itoa(v.line)+" already has an Owner (line "+itoa(v.ownerLine)+"); each vessel has exactly one")
 			return
 		}
 		v.ownerLine = line
@@ -362,7 +363,7 @@ func (p *parser) keyLine(line int, label string) {
 	}
 	v.userLines++
 	if v.userLines == MaxUsers+1 {
-		p.errorf(line, "the vessel of line %d has more than %d User keys", v.line, MaxUsers)
+		p.fail(line, "the vessel of line "+itoa(v.line)+" has more than "+itoa(MaxUsers)+" User keys")
 		return
 	}
 	if keyOK && p.valid() && p.count <= maxVessels {
@@ -376,13 +377,13 @@ func (p *parser) key(line int, label string, e, n field, count int) (span, bool)
 		need := label + ` needs a public key "e n" (two numbers)`
 		switch {
 		case count == 0:
-			p.errorf(line, "%s after the label", need)
+			p.fail(line, need+" after the label")
 		case count == 1 && looksLikeFileName(p.src[e.start:e.end]):
-			p.errorf(line, "%s; %s looks like a file name: paste the key itself", need, quote(p.src[e.start:e.end]))
+			p.fail(line, need+"; "+quote(p.src[e.start:e.end])+" looks like a file name: paste the key itself")
 		case count == 1:
-			p.errorf(line, "%s; found only %s", need, quote(p.src[e.start:e.end]))
+			p.fail(line, need+"; found only "+quote(p.src[e.start:e.end]))
 		default:
-			p.errorf(line, "%s; found %d values", need, count)
+			p.fail(line, need+"; found "+itoa(count)+" values")
 		}
 		return span{}, false
 	}
@@ -393,21 +394,21 @@ func (p *parser) key(line int, label string, e, n field, count int) (span, bool)
 		s := p.src[part.f.start:part.f.end]
 		switch {
 		case !part.f.digits:
-			p.errorf(line, "%s key: %s %s is not a whole number (digits 0-9 only)", label, part.name, quote(s))
+			p.fail(line, label+" key: "+part.name+" "+quote(s)+" is not a whole number (digits 0-9 only)")
 			return span{}, false
 		case len(s) > MaxKeyDigits:
-			p.errorf(line, "%s key: %s has %d digits, more than the %d a key may have", label, part.name, len(s), MaxKeyDigits)
+			p.fail(line, label+" key: "+part.name+" has "+itoa(len(s))+" digits, more than the "+itoa(MaxKeyDigits)+" a key may have")
 			return span{}, false
 		case len(s) == 1 && s[0] == '0':
-			p.errorf(line, "%s key: %s must be greater than 0", label, part.name)
+			p.fail(line, label+" key: "+part.name+" must be greater than 0")
 			return span{}, false
 		case s[0] == '0':
-			p.errorf(line, "%s key: %s %s starts with 0; write it without leading zeros", label, part.name, quote(s))
+			p.fail(line, label+" key: "+part.name+" "+quote(s)+" starts with 0; write it without leading zeros")
 			return span{}, false
 		}
 	}
 	if !decimalLess(p.src[e.start:e.end], p.src[n.start:n.end]) {
-		p.errorf(line, "%s key: e must be smaller than n (the key is \"e n\", e first)", label)
+		p.fail(line, label+" key: e must be smaller than n (the key is \"e n\", e first)")
 		return span{}, false
 	}
 	return span{int32(e.start), int32(e.end), int32(n.start), int32(n.end)}, true
@@ -418,11 +419,11 @@ func (p *parser) finish() {
 	p.closeVessel()
 	last := p.line
 	if p.count == 0 {
-		p.errorf(last, "no vessels: vesselinfo needs at least one \"Percent N\" line followed by \"Owner e n\"")
+		p.fail(last, "no vessels: vesselinfo needs at least one \"Percent N\" line followed by \"Owner e n\"")
 		return
 	}
 	if p.sumOK && p.sum != 100 {
-		p.errorf(last, "the percentages add up to %d; they must add up to 100", p.sum)
+		p.fail(last, "the percentages add up to "+itoa(p.sum)+"; they must add up to 100")
 	}
 }
 
@@ -432,7 +433,7 @@ func (p *parser) finish() {
 func (p *parser) sortErrors() {
 	slices.SortStableFunc(p.errs, func(a, b Error) int { return a.Line - b.Line })
 	if p.full {
-		p.errs[MaxErrors-1].Message = fmt.Sprintf("too many errors: stopped after %d; fix these first", MaxErrors-1)
+		p.errs[MaxErrors-1].Message = "too many errors: stopped after " + itoa(MaxErrors-1) + "; fix these first"
 	}
 }
 
@@ -461,6 +462,8 @@ func decimalLess(a, b []byte) bool {
 	}
 	return string(a) < string(b)
 }
+
+func itoa(i int) string { return strconv.Itoa(i) }
 
 func looksLikeFileName(s []byte) bool {
 	for _, c := range s {
