@@ -59,5 +59,25 @@ cross: wasm ## compile for every GOOS/GOARCH we ship (no cgo) and js/wasm
 	echo "cross: linux/arm (32-bit)"; CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build -o /dev/null ./native/cmd/seattle-installer; \
 	echo "cross: js/wasm"; GOOS=js GOARCH=wasm $(GO) build -o /dev/null ./wasm
 
+# dist: the base installers the builder (serve) packs into custom installers,
+# named seattle-installer-GOOS-GOARCH[.exe], plus the Linux build with the
+# webview window, seattle-installer-linux-amd64-webview (cgo: built only on a
+# linux/amd64 host). Reproducible: no paths, no VCS stamp, no build ID.
+DIST := bin/dist
+DIST_PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64
+DIST_FLAGS := -trimpath -buildvcs=false -ldflags="-s -w -buildid="
+
+dist: deps wasm ## cross-compile the base installers for `serve` into bin/dist (reproducible)
+	@mkdir -p $(DIST)
+	@set -e; for p in $(DIST_PLATFORMS); do \
+	  os=$${p%/*}; arch=$${p#*/}; ext=; [ $$os = windows ] && ext=.exe; \
+	  out=$(DIST)/seattle-installer-$$os-$$arch$$ext; echo "dist: $$out"; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build $(DIST_FLAGS) -o $$out ./native/cmd/seattle-installer; \
+	done
+	@set -e; if [ "$$($(GO) env GOOS)/$$($(GO) env GOARCH)" = linux/amd64 ]; then \
+	  out=$(DIST)/seattle-installer-linux-amd64-webview; echo "dist: $$out (cgo, webview window)"; \
+	  CGO_ENABLED=1 $(GO) build $(DIST_FLAGS) -o $$out ./native/cmd/seattle-installer; \
+	else echo "dist: no webview build (needs a linux/amd64 host)"; fi
+
 clean: ## remove what the build made
 	rm -rf bin $(WASM) $(WASMJS) _install _builds

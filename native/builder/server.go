@@ -1,0 +1,202 @@
+package builder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Config says where a Server keeps builds and finds base installers.
+type Config struct {
+	DataDir string        // builds: one folder per ID (created when missing)
+	BaseDir string        // base installers, named as BaseName says
+	MaxBody int64         // largest vesselinfo upload; 0 means DefaultMaxBody
+	Grace   time.Duration // how long downloads in flight may finish after shutdown starts; 0 means DefaultGrace
+	Log     *slog.Logger  // nil logs nothing
+}
+
+// Defaults of Config.
+const (
+	DefaultMaxBody = 1 << 20
+	DefaultGrace   = 2 * time.Minute
+)
+
+// Timeouts of the HTTP server. Downloads get more time to write, in
+// proportion to their size (see minDownloadRate).
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second // a 1 MiB upload at 35 KB/s
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 64 << 10
+	// minDownloadRate is the slowest client a download waits for: an
+	// archive of 10 MB gets 30 s plus 10 minutes.
+	minDownloadRate = 16 << 10 // bytes per second
+)
+
+// Server serves the upload page, the API and the archives.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	recipes map[Platform]*lazyRecipe
+	static  map[string]staticFile
+	flight  flight
+
+	requests, posts, stored, built, downloads atomic.Int64
+	inFlight                                  atomic.Int64 // archive responses being written
+}
+
+// lazyRecipe is a platform's recipe, made on first use (or by Warm).
+type lazyRecipe struct {
+	base base
+	once sync.Once
+	r    *recipe
+	err  error
+}
+
+func (l *lazyRecipe) get() (*recipe, error) {
+	l.once.Do(func() { l.r, l.err = newRecipe(l.base) })
+	return l.r, l.err
+}
+
+// Counters are what a Server has done since it started.
+type Counters struct {
+	Requests  int64 // HTTP requests of any kind
+	Posts     int64 // POST /api/builds, valid or not
+	Stored    int64 // builds stored that were not stored before
+	Built     int64 // archives built (not served from the cache)
+	Downloads int64 // archive responses
+}
+
+// Counters returns a snapshot of the counters.
+func (s *Server) Counters() Counters {
+	return Counters{
+		Requests:  s.requests.Load(),
+		Posts:     s.posts.Load(),
+		Stored:    s.stored.Load(),
+		Built:     s.built.Load(),
+		Downloads: s.downloads.Load(),
+	}
+}
+
+// New checks the configuration, creates the data directory and finds the base
+// installers. Platforms without one are left out of every list of links.
+func New(cfg Config) (*Server, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("builder: no data directory")
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.Grace <= 0 {
+		cfg.Grace = DefaultGrace
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	bases, err := findBases(cfg.BaseDir)
+	if err != nil {
+		return nil, err
+	}
+	static, err := loadStatic()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, recipes: map[Platform]*lazyRecipe{}, static: static}
+	for _, b := range bases {
+		s.recipes[b.platform] = &lazyRecipe{base: b}
+	}
+	return s, nil
+}
+
+// Platforms returns the platforms this server has base installers for, in
+// the order of the package's Platforms.
+func (s *Server) Platforms() []Platform {
+	var ps []Platform
+	for _, p := range Platforms {
+		if _, ok := s.recipes[p]; ok {
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
+
+// Warm precompresses the base installers of every platform now, rather than
+// on each platform's first download, using every core. It returns the first
+// error, having tried every platform.
+func (s *Server) Warm(ctx context.Context) error {
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	errs := make([]error, len(Platforms))
+	var wg sync.WaitGroup
+	for i, p := range s.Platforms() {
+		l := s.recipes[p]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				errs[i] = ctx.Err()
+				return
+			}
+			defer func() { <-sem }()
+			start := time.Now()
+			r, err := l.get()
+			if err != nil {
+				errs[i] = fmt.Errorf("%s: %w", p, err)
+				return
+			}
+			s.log.Info("base installer ready", "platform", p, "webview", r.webview,
+				"compressed", r.size, "took", time.Since(start).Round(time.Millisecond))
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Serve serves on ln until ctx is cancelled, then stops accepting, lets
+// requests in flight (downloads included) finish for up to Config.Grace,
+// and returns. It returns nil after a clean shutdown.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down: no new connections; waiting for requests in flight",
+		"downloads", s.inFlight.Load(), "grace", s.cfg.Grace)
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.Grace)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	<-errc // http.ErrServerClosed
+	if err != nil {
+		srv.Close()
+		return fmt.Errorf("shutdown: downloads still running after %v were cut off: %w", s.cfg.Grace, err)
+	}
+	s.log.Info("stopped")
+	return nil
+}
