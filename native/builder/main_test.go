@@ -1,0 +1,235 @@
+package builder
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The tests run the real server on 127.0.0.1 with base installers that are
+// real builds of this repository, made once here:
+//
+//	realBase/seattle-installer-linux-amd64          CGO_ENABLED=0, as make dist builds it
+//	realBase/seattle-installer-linux-amd64-webview  the default (cgo) build
+//	realBase/seattle-installer-<other platforms>    hard links to the linux-amd64 build
+//
+// Cross-compiling four more platforms would cost minutes on a cold cache and
+// test nothing more: the builder treats a program as bytes.
+var realBase string
+
+func TestMain(m *testing.M) {
+	code, err := testMain(m)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "builder tests:", err)
+		os.Exit(2)
+	}
+	os.Exit(code)
+}
+
+func testMain(m *testing.M) (int, error) {
+	dir, err := os.MkdirTemp("", "builder-base")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	realBase = dir
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, b := range []struct{ name, cgo string }{
+		{BaseName(LinuxAMD64), "0"},
+		{WebviewBaseName(LinuxAMD64), "1"},
+	} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(dir, b.name), "../cmd/seattle-installer")
+			cmd.Env = append(os.Environ(), "CGO_ENABLED="+b.cgo)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				errs[i] = fmt.Errorf("go build %s: %v\n%s", b.name, err, out)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return 0, err
+	}
+	for _, p := range Platforms[1:] {
+		if err := os.Link(filepath.Join(dir, BaseName(LinuxAMD64)), filepath.Join(dir, BaseName(p))); err != nil {
+			return 0, err
+		}
+	}
+	return m.Run(), nil
+}
+
+// baseWith makes a base directory holding only the given platforms' real
+// base installers (and the webview build when linux-amd64 is among them).
+func baseWith(t *testing.T, ps ...Platform) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, p := range ps {
+		names := []string{BaseName(p)}
+		if p == LinuxAMD64 {
+			names = append(names, WebviewBaseName(p))
+		}
+		for _, n := range names {
+			if err := os.Link(filepath.Join(realBase, n), filepath.Join(dir, n)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return dir
+}
+
+// testServer is a Server serving on a loopback port.
+type testServer struct {
+	*Server
+	url  string
+	data string
+	stop func() error // cancel Serve and wait for it
+}
+
+// startServer serves cfg on 127.0.0.1; DataDir defaults to a fresh temp dir
+// and BaseDir to every platform. The server stops when the test ends.
+func startServer(t *testing.T, cfg Config) *testServer {
+	t.Helper()
+	if cfg.DataDir == "" {
+		cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	}
+	if cfg.BaseDir == "" {
+		cfg.BaseDir = realBase
+	}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	var once sync.Once
+	var serveErr error
+	stop := func() error {
+		once.Do(func() { cancel(); serveErr = <-done })
+		return serveErr
+	}
+	t.Cleanup(func() { stop() })
+	return &testServer{Server: s, url: "http://" + ln.Addr().String(), data: cfg.DataDir, stop: stop}
+}
+
+// response is what one request got.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func do(t *testing.T, method, url string, body io.Reader, header ...string) response {
+	t.Helper()
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read body: %v", method, url, err)
+	}
+	return response{res.StatusCode, res.Header, b}
+}
+
+// sample is a valid vesselinfo of two vessels.
+const sample = "Percent 40\nOwner 123456789123 123456789123456789123456789\n" +
+	"User 23456789123 23456789123456789123456789\nPercent 60\nOwner 3456789123 3456789123456789123456789\n"
+
+// archiveFile is one entry of an archive as a reader sees it.
+type archiveFile struct {
+	name  string
+	mode  int64
+	mtime time.Time
+	uid   int
+	owner string // uname/gname for tar
+	body  []byte
+}
+
+// readArchive reads a tar.gz or zip with the standard library, as a donor's
+// tools would.
+func readArchive(t *testing.T, p Platform, b []byte) []archiveFile {
+	t.Helper()
+	var out []archiveFile
+	if p.OS() == "windows" {
+		zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatalf("%s: zip: %v", p, err)
+		}
+		for _, f := range zr.File {
+			rc, err := f.Open()
+			if err != nil {
+				t.Fatalf("%s: open %s: %v", p, f.Name, err)
+			}
+			body, err := io.ReadAll(rc) // checks the CRC-32 too
+			rc.Close()
+			if err != nil {
+				t.Fatalf("%s: read %s: %v", p, f.Name, err)
+			}
+			out = append(out, archiveFile{name: f.Name, mode: int64(f.Mode().Perm()), mtime: f.Modified, body: body})
+		}
+		return out
+	}
+	gr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("%s: gzip: %v", p, err)
+	}
+	tr := tar.NewReader(gr)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("%s: tar: %v", p, err)
+		}
+		body, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatalf("%s: read %s: %v", p, h.Name, err)
+		}
+		out = append(out, archiveFile{name: h.Name, mode: h.Mode, mtime: h.ModTime, uid: h.Uid + h.Gid, owner: h.Uname + h.Gname, body: body})
+	}
+	return out
+}
+
+func names(fs []archiveFile) []string {
+	var ns []string
+	for _, f := range fs {
+		ns = append(ns, f.name)
+	}
+	return ns
+}
+
+func isSorted(ns []string) bool { return sort.StringsAreSorted(ns) }
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
