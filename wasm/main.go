@@ -22,6 +22,8 @@ func main() {
 	select {} // keep the function alive for the page's lifetime
 }
 
+var stringSlice = js.Global().Get("String").Get("prototype").Get("slice")
+
 func validate(_ js.Value, args []js.Value) (out any) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -38,9 +40,10 @@ func validate(_ js.Value, args []js.Value) (out any) {
 	var src []byte
 	switch arg := args[0]; {
 	case arg.Type() == js.TypeString:
-		if arg.Length() > keep {
-			arg = arg.Call("slice", 0, keep)
-		}
+		// A primitive string has no methods as far as syscall/js is
+		// concerned (Length and Call panic), so slice it the long way.
+		// slice returns the string itself when it is short enough.
+		arg = stringSlice.Call("call", arg, 0, keep)
 		src = []byte(arg.String())
 	case arg.InstanceOf(js.Global().Get("Uint8Array")):
 		// Bytes as read from a file, invalid UTF-8 and all, exactly as the
