@@ -175,18 +175,18 @@ func ParseOffcut(src []byte, origin string) (resource.Values, error) {
 			continue
 		}
 		if len(f) != 3 || f[0] != "resource" {
-			return nil, fmt.Errorf("%s:%d: expected \"resource NAME VALUE\", found %q", origin, line, strings.TrimSpace(text))
+			return nil, fmt.Errorf("%s:%d: expected \"resource NAME VALUE\", found %s", origin, line, quote(strings.TrimSpace(text)))
 		}
 		n := resource.Name(f[1])
 		if !n.Known() {
-			return nil, fmt.Errorf("%s:%d: unknown resource %q", origin, line, f[1])
+			return nil, fmt.Errorf("%s:%d: unknown resource %s", origin, line, quote(f[1]))
 		}
 		if prev, dup := seen[n]; dup {
 			return nil, fmt.Errorf("%s:%d: resource %s is listed again (first on line %d)", origin, line, n, prev)
 		}
 		v, err := strconv.ParseFloat(f[2], 64)
 		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
-			return nil, fmt.Errorf("%s:%d: the cost of %s, %q, is not a non-negative number", origin, line, n, f[2])
+			return nil, fmt.Errorf("%s:%d: the cost of %s, %s, is not a non-negative number", origin, line, n, quote(f[2]))
 		}
 		seen[n] = line
 		out[n] = v
@@ -237,6 +237,16 @@ func FormatValues(vs resource.Values) string {
 		fmt.Fprintf(&b, "%s %s", n, formatAmount(n, vs[n]))
 	}
 	return b.String()
+}
+
+// quote repeats a piece of a file in a message: quoted, escaped, and cut
+// short, so that a hostile file cannot flood the terminal or the log.
+func quote(s string) string {
+	const max = 40
+	if len(s) > max {
+		return strconv.QuoteToASCII(s[:max]) + fmt.Sprintf(" (%d bytes in all)", len(s))
+	}
+	return strconv.QuoteToASCII(s)
 }
 
 func plural(n int) string {
