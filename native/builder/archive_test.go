@@ -1,0 +1,379 @@
+package builder
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/seattletestbed/seattle-installer/native/assets"
+	"github.com/seattletestbed/seattle-installer/native/resource"
+)
+
+// create uploads vesselinfo and returns the build ID.
+func create(t *testing.T, s *testServer, text string) string {
+	t.Helper()
+	r := do(t, "POST", s.url+"/api/builds", strings.NewReader(text))
+	if r.status != http.StatusCreated {
+		t.Fatalf("POST: %d %s", r.status, r.body)
+	}
+	var cb createdBody
+	if err := json.Unmarshal(r.body, &cb); err != nil {
+		t.Fatal(err)
+	}
+	return cb.ID
+}
+
+func download(t *testing.T, s *testServer, id string, p Platform) []byte {
+	t.Helper()
+	r := do(t, "GET", s.url+"/builds/"+id+"/"+string(p), nil)
+	if r.status != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", p, r.status, r.body)
+	}
+	return r.body
+}
+
+func TestArchiveContents(t *testing.T) {
+	s := startServer(t, Config{})
+	crlf := strings.ReplaceAll(sample, "\n", "\r\n")
+	id := create(t, s, crlf) // stored normalized
+	program, err := os.ReadFile(filepath.Join(realBase, BaseName(LinuxAMD64)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	webview, err := os.ReadFile(filepath.Join(realBase, WebviewBaseName(LinuxAMD64)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range Platforms {
+		t.Run(string(p), func(t *testing.T) {
+			b := download(t, s, id, p)
+			files := readArchive(t, p, b)
+			prog := "seattle/seattle-installer"
+			want := map[string][]byte{
+				"seattle/":                    nil,
+				"seattle/README.txt":          nil, // checked below
+				"seattle/resources.offcut":    assets.Offcut(),
+				"seattle/vessel.restrictions": assets.Restrictions(),
+				"seattle/vesselinfo":          []byte(sample),
+			}
+			switch p.OS() {
+			case "windows":
+				prog += ".exe"
+			case "linux":
+				want["seattle/install.sh"] = []byte(installSh)
+				if p == LinuxAMD64 {
+					want["seattle/seattle-installer-webview"] = webview
+				}
+			}
+			want[prog] = program
+			if ns := names(files); !isSorted(ns) || len(ns) != len(want) {
+				t.Errorf("entries %q: want %d, sorted", ns, len(want))
+			}
+			for _, f := range files {
+				w, ok := want[f.name]
+				if !ok {
+					t.Errorf("unexpected entry %s", f.name)
+					continue
+				}
+				if w != nil && !bytes.Equal(f.body, w) {
+					t.Errorf("%s: %d bytes differ from the %d expected", f.name, len(f.body), len(w))
+				}
+				mode := int64(0o644)
+				if strings.HasSuffix(f.name, "/") || strings.Contains(f.name, "seattle-installer") || strings.HasSuffix(f.name, ".sh") {
+					mode = 0o755
+				}
+				if f.mode != mode || !f.mtime.Equal(ArchiveTime) || f.uid != 0 || f.owner != "" {
+					t.Errorf("%s: mode %o mtime %v ids %d owner %q; want %o, %v, 0, none", f.name, f.mode, f.mtime, f.uid, f.owner, mode, ArchiveTime)
+				}
+				if f.name == "seattle/README.txt" {
+					cmd := map[string]string{"linux": "./install.sh", "darwin": "./seattle-installer install", "windows": "seattle-installer.exe"}[p.OS()]
+					if !bytes.Contains(f.body, []byte(cmd)) || !bytes.Contains(f.body, []byte(id)) {
+						t.Errorf("README.txt lacks the command %q or the ID:\n%s", cmd, f.body)
+					}
+				}
+			}
+			if p.OS() != "windows" {
+				checkGzipHeaders(t, b)
+			}
+		})
+	}
+}
+
+// checkGzipHeaders reads every gzip member and checks that none carries a
+// name or a time, which would make archives differ between machines.
+func checkGzipHeaders(t *testing.T, b []byte) {
+	t.Helper()
+	// A bytes.Reader is an io.ByteReader, so gzip reads no further than the
+	// end of each member and Reset continues with the next one.
+	br := bytes.NewReader(b)
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		t.Fatal(err)
+	}
+	members := 0
+	for {
+		members++
+		zr.Multistream(false)
+		if zr.Name != "" || zr.Comment != "" || !zr.ModTime.IsZero() || zr.Extra != nil || zr.OS != 255 {
+			t.Errorf("gzip member %d: name %q comment %q time %v extra %q OS %d", members, zr.Name, zr.Comment, zr.ModTime, zr.Extra, zr.OS)
+		}
+		if _, err := io.Copy(io.Discard, zr); err != nil {
+			t.Fatal(err)
+		}
+		if br.Len() == 0 {
+			break
+		}
+		if err := zr.Reset(br); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if members < 3 {
+		t.Errorf("%d gzip members, want the precompressed ones and the per-build ones", members)
+	}
+}
+
+func TestReproducibleAcrossServers(t *testing.T) {
+	// Two servers share nothing: different data directories, different base
+	// directories (the same programs), each precompressing on its own.
+	a := startServer(t, Config{BaseDir: baseWith(t, Platforms...)})
+	b := startServer(t, Config{BaseDir: baseWith(t, Platforms...)})
+	id := create(t, a, sample)
+	if idb := create(t, b, strings.ReplaceAll(sample, "\n", "\r\n")); idb != id {
+		t.Fatalf("IDs differ: %s and %s", id, idb)
+	}
+	for _, p := range Platforms {
+		x, y := download(t, a, id, p), download(t, b, id, p)
+		if !bytes.Equal(x, y) {
+			t.Errorf("%s: archives differ (%d and %d bytes)", p, len(x), len(y))
+		}
+		// And the cached copy is what was served.
+		if z := download(t, a, id, p); !bytes.Equal(x, z) {
+			t.Errorf("%s: the cached archive differs from the first", p)
+		}
+	}
+	if a.Counters().Built != int64(len(Platforms)) {
+		t.Errorf("server a built %d archives, want %d", a.Counters().Built, len(Platforms))
+	}
+}
+
+func TestConcurrentFirstDownloadsBuildOnce(t *testing.T) {
+	s := startServer(t, Config{BaseDir: baseWith(t, LinuxAMD64, WindowsAMD64)})
+	if err := s.Warm(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	id := create(t, s, sample)
+	const clients = 40
+	sums := make(chan [32]byte, 2*clients)
+	var wg sync.WaitGroup
+	for i := range 2 * clients {
+		p := []Platform{LinuxAMD64, WindowsAMD64}[i%2]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := http.Get(s.url + "/builds/" + id + "/" + string(p))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer res.Body.Close()
+			h := sha256.New()
+			if _, err := io.Copy(h, res.Body); err != nil || res.StatusCode != 200 {
+				t.Errorf("%s: %d %v", p, res.StatusCode, err)
+				return
+			}
+			if p == LinuxAMD64 {
+				var sum [32]byte
+				copy(sum[:], h.Sum(nil))
+				sums <- sum
+			}
+		}()
+	}
+	wg.Wait()
+	close(sums)
+	first := <-sums
+	for sum := range sums {
+		if sum != first {
+			t.Error("concurrent downloads got different bytes")
+		}
+	}
+	if c := s.Counters(); c.Built != 2 || c.Downloads != 2*clients {
+		t.Errorf("%d downloads built %d archives, want 2 (one per platform)", c.Downloads, c.Built)
+	}
+	// Nothing temporary is left behind.
+	entries, _ := os.ReadDir(filepath.Join(s.data, id))
+	if len(entries) != 3 {
+		t.Errorf("build folder holds %d files, want vesselinfo and 2 archives", len(entries))
+	}
+}
+
+func TestCacheSurvivesRestart(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	base := baseWith(t, WindowsAMD64)
+	a := startServer(t, Config{DataDir: data, BaseDir: base})
+	id := create(t, a, sample)
+	first := download(t, a, id, WindowsAMD64)
+	if err := a.stop(); err != nil {
+		t.Fatal(err)
+	}
+	b := startServer(t, Config{DataDir: data, BaseDir: base})
+	if r := do(t, "GET", b.url+"/api/builds/"+id, nil); r.status != 200 {
+		t.Fatalf("build after restart: %d", r.status)
+	}
+	if again := download(t, b, id, WindowsAMD64); !bytes.Equal(first, again) || b.Counters().Built != 0 {
+		t.Errorf("after restart: same bytes %v, built %d (want served from the cache)", bytes.Equal(first, again), b.Counters().Built)
+	}
+}
+
+// TestArchiveWorks extracts the linux-amd64 archive with tar, as a donor
+// would, and installs with the programs inside it.
+func TestArchiveWorks(t *testing.T) {
+	s := startServer(t, Config{BaseDir: baseWith(t, LinuxAMD64)})
+	id := create(t, s, sample)
+	archive := filepath.Join(t.TempDir(), ArchiveName(id, LinuxAMD64))
+	if err := os.WriteFile(archive, download(t, s, id, LinuxAMD64), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	measured := filepath.Join(t.TempDir(), "measured.json")
+	writeMeasured(t, measured)
+
+	for _, tc := range []struct {
+		name string
+		cmd  func(dir string) []string
+	}{
+		{"program", func(dir string) []string {
+			return []string{filepath.Join(dir, "seattle-installer"), "install", "--measured", measured, "--ui", "none", "--yes", "--dir", filepath.Join(dir, "node")}
+		}},
+		{"install.sh", func(dir string) []string {
+			return []string{filepath.Join(dir, "install.sh"), "--measured", measured, "--ui", "none", "--yes", "--dir", filepath.Join(dir, "node")}
+		}},
+		{"install.sh into its own folder", func(dir string) []string {
+			return []string{filepath.Join(dir, "install.sh"), "--measured", measured, "--ui", "none", "--yes"}
+		}},
+	} {
+		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
+			root := t.TempDir()
+			if out, err := exec.Command("tar", "-xzf", archive, "-C", root).CombinedOutput(); err != nil {
+				t.Fatalf("tar: %v\n%s", err, out)
+			}
+			dir := filepath.Join(root, ArchiveRoot)
+			args := tc.cmd(dir)
+			cmd := exec.Command(args[0], args[1:]...)
+			cmd.Dir = root
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v: %v\n%s", args, err, out)
+			}
+			node := filepath.Join(dir, "node")
+			if !strings.Contains(strings.Join(args, " "), "--dir") {
+				node = dir // the installer installs beside itself
+			}
+			checkInstalled(t, node)
+		})
+	}
+}
+
+func writeMeasured(t *testing.T, path string) {
+	t.Helper()
+	rep := resource.Report{Resources: map[resource.Name]*float64{}}
+	for _, n := range resource.All {
+		v := resource.Default(n, "amd64") * 4
+		rep.Resources[n] = &v
+	}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkInstalled checks that dir holds a node's state for the two vessels of
+// sample: the vesseldict and a resource file per vessel.
+func checkInstalled(t *testing.T, dir string) {
+	t.Helper()
+	dict, err := os.ReadFile(filepath.Join(dir, "vesseldict"))
+	if err != nil {
+		t.Fatalf("no state: %v", err)
+	}
+	for _, want := range []string{"'v1'", "'v2'", "123456789123456789123456789", "'status': 'Fresh'"} {
+		if !bytes.Contains(dict, []byte(want)) {
+			t.Errorf("vesseldict lacks %s:\n%s", want, dict)
+		}
+	}
+	for _, v := range []string{"resource.v1", "resource.v2"} {
+		b, err := os.ReadFile(filepath.Join(dir, v))
+		if err != nil || !bytes.Contains(b, []byte("resource cpu ")) {
+			t.Errorf("%s: %v\n%s", v, err, b)
+		}
+	}
+}
+
+// TestGracefulShutdown cancels the server while a slow client is in the
+// middle of a download: the download finishes, and Serve returns cleanly.
+func TestGracefulShutdown(t *testing.T) {
+	s := startServer(t, Config{BaseDir: baseWith(t, LinuxAMD64)})
+	id := create(t, s, sample)
+	want := download(t, s, id, LinuxAMD64) // built and cached
+	// A small receive buffer keeps most of the archive on the server's side
+	// until the client reads it.
+	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		return c.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 16<<10) })
+	}}
+	client := &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
+	res, err := client.Get(s.url + "/builds/" + id + "/linux-amd64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	head := make([]byte, 64<<10)
+	if _, err := io.ReadFull(res.Body, head); err != nil {
+		t.Fatal(err)
+	}
+	stopped := make(chan error, 1)
+	go func() { stopped <- s.stop() }()
+	// Shutdown has started when new connections are refused.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.Dial("tcp", strings.TrimPrefix(s.url, "http://"))
+		if err != nil {
+			break
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("the server still accepts connections after shutdown began")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	select {
+	case err := <-stopped:
+		t.Fatalf("Serve returned (%v) while a download was in flight", err)
+	default:
+	}
+	if n := s.inFlight.Load(); n != 1 {
+		t.Errorf("%d downloads in flight during shutdown, want 1", n)
+	}
+	rest, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("download cut off during shutdown: %v", err)
+	}
+	if got := append(head, rest...); !bytes.Equal(got, want) {
+		t.Errorf("download during shutdown: %d bytes, want %d identical ones", len(got), len(want))
+	}
+	if err := <-stopped; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+}
