@@ -1,10 +1,23 @@
 // Package benchmark measures the donor machine: the maximum of each resource
 // that this process, in its container, may really use.
+//
+// Counts (cpu, memory, disk, open files) come from the operating system and
+// are capped by whatever confines the process (CPU affinity, cgroup quotas and
+// limits). Rates (random, file, loopback, log) are measured in small
+// operations, the conservative case, as the median of several short rounds so
+// that the same machine gives the same figures. One file per OS holds what
+// differs (probe_linux.go, probe_darwin.go, probe_windows.go, probe_bsd.go,
+// probe_other.go).
 package benchmark
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
+	"os"
+	"runtime"
+	"time"
 
 	"github.com/seattletestbed/seattle-installer/native/resource"
 )
@@ -13,7 +26,15 @@ import (
 type Options struct {
 	Dir      string         // the install directory: disk space and disk rates are measured there
 	Progress func(Progress) // called from one goroutine as probes advance; may be nil
+
+	// Duration is about how long the rate probes take together; 0 means
+	// DefaultDuration. Shorter is quicker and noisier.
+	Duration time.Duration
 }
+
+// DefaultDuration keeps the whole benchmark within 5 s on a small machine:
+// about 3 s of rate rounds, the rest for setup and the counts.
+const DefaultDuration = 3 * time.Second
 
 // Progress reports how far the benchmark is.
 type Progress struct {
@@ -22,9 +43,219 @@ type Progress struct {
 	Detail   string        // what it is doing, e.g. "disk write rate"
 }
 
+// ErrNotImplemented is what a probe returns on an operating system it has no
+// way to measure; the install then uses the default and lists the failure.
+var ErrNotImplemented = errors.New("not implemented on " + runtime.GOOS)
+
 // Run measures every resource. The report holds every resource of
 // resource.All (nil = not measured) and the probes that failed; err is
 // non-nil only when ctx is cancelled.
 func Run(ctx context.Context, opts Options) (resource.Report, error) {
-	return resource.Report{}, errors.New("benchmark: not written yet")
+	return run(ctx, opts, config{})
+}
+
+// config holds the test seams; the zero value measures this machine.
+type config struct {
+	root string                    // prefix of /proc and /sys paths (gopsutil's HOST_PROC idea); "" = the real ones
+	fail map[resource.Name]error   // fault seam: these probes fail with this error instead of measuring
+	hook func(resource.Name, bool) // called before (true) and after (false) each probe, for the tests of cancellation
+}
+
+// A step measures one or more resources. Its run returns one value per name,
+// or an error that applies to all of them.
+type step struct {
+	names  []resource.Name
+	detail string
+	share  float64                                                   // of Options.Duration spent in rate rounds; 0 for the counts
+	run    func(*session, context.Context, *step) ([]float64, error) // a method of session
+}
+
+// The steps in the order they run: the quick counts first, then the rates,
+// the disk ones first because fileread reads the file filewrite wrote.
+var steps = []step{
+	{names: []resource.Name{resource.CPU}, detail: "counting processors", run: (*session).cpu},
+	{names: []resource.Name{resource.Memory}, detail: "reading total memory", run: (*session).memory},
+	{names: []resource.Name{resource.DiskUsed}, detail: "reading free disk space", run: (*session).disk},
+	{names: []resource.Name{resource.FilesOpened, resource.InSockets, resource.OutSockets}, detail: "reading the open-files limit", run: (*session).openFiles},
+	{names: []resource.Name{resource.Random}, detail: "reading the secure random source", share: 0.10, run: (*session).random},
+	{names: []resource.Name{resource.FileWrite}, detail: "writing 4 KiB blocks, each synced to disk", share: 0.30, run: (*session).fileWrite},
+	{names: []resource.Name{resource.FileRead}, detail: "reading 4 KiB blocks past the page cache", share: 0.20, run: (*session).fileRead},
+	{names: []resource.Name{resource.LoopSend}, detail: "sending 1 KiB messages over loopback TCP", share: 0.12, run: (*session).loopSend},
+	{names: []resource.Name{resource.LoopRecv}, detail: "receiving 1 KiB reads over loopback TCP", share: 0.12, run: (*session).loopRecv},
+	{names: []resource.Name{resource.LogRate}, detail: "appending log lines to a file", share: 0.10, run: (*session).logRate},
+}
+
+// countShare is the weight of a count step in the progress fraction.
+const countShare = 0.015
+
+// session is one run of the benchmark.
+type session struct {
+	cfg      config
+	dir      string
+	duration time.Duration
+	notes    []string
+	temps    []string // files to remove when the run ends, however it ends
+	written  string   // the file filewrite wrote, for fileread
+	wrote    float64  // the filewrite rate, 0 if it failed
+	done     float64  // progress: shares finished
+	total    float64
+	progress func(Progress)
+}
+
+func run(ctx context.Context, opts Options, cfg config) (resource.Report, error) {
+	start := time.Now()
+	rep := resource.Report{Resources: make(map[resource.Name]*float64, len(resource.All))}
+	for _, n := range resource.All {
+		rep.Resources[n] = nil // present and not measured unless a step says otherwise
+	}
+	dir := opts.Dir
+	if dir == "" {
+		dir = "."
+	}
+	s := &session{cfg: cfg, dir: dir, duration: opts.Duration, progress: opts.Progress}
+	if s.duration <= 0 {
+		s.duration = DefaultDuration
+	}
+	defer s.cleanup()
+	for _, st := range steps {
+		s.total += st.weight()
+	}
+	s.noteFilesystem()
+	for i := range steps {
+		st := &steps[i]
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		s.report(st.names[0], 0, st)
+		if cfg.hook != nil {
+			cfg.hook(st.names[0], true)
+		}
+		vals, err := s.runStep(ctx, st)
+		if cfg.hook != nil {
+			cfg.hook(st.names[0], false)
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return rep, ctxErr
+		}
+		for j, n := range st.names {
+			switch {
+			case cfg.fail[n] != nil:
+				rep.Failures = append(rep.Failures, resource.Failure{Resource: n, Error: cfg.fail[n].Error()})
+			case err != nil:
+				rep.Failures = append(rep.Failures, resource.Failure{Resource: n, Error: err.Error()})
+			default:
+				v := vals[j]
+				rep.Resources[n] = &v
+			}
+		}
+		s.done += st.weight()
+	}
+	s.report(resource.LogRate, 0, nil)
+	rep.Notes = s.notes
+	rep.ElapsedMS = time.Since(start).Milliseconds()
+	return rep, nil
+}
+
+// runStep runs a step unless the fault seam fails all its resources.
+func (s *session) runStep(ctx context.Context, st *step) ([]float64, error) {
+	allFail := true
+	for _, n := range st.names {
+		allFail = allFail && s.cfg.fail[n] != nil
+	}
+	if allFail {
+		return nil, s.cfg.fail[st.names[0]]
+	}
+	vals, err := st.run(s, ctx, st)
+	if err == nil && len(vals) != len(st.names) {
+		err = fmt.Errorf("internal error: %d values for %d resources", len(vals), len(st.names))
+	}
+	for _, v := range vals {
+		if err == nil && (math.IsNaN(v) || math.IsInf(v, 0)) {
+			err = fmt.Errorf("measured %v", v)
+		}
+	}
+	return vals, err
+}
+
+func (st *step) weight() float64 {
+	if st.share == 0 {
+		return countShare
+	}
+	return st.share
+}
+
+// report sends progress: within is the fraction of step st done; st nil
+// means the whole benchmark is done.
+func (s *session) report(n resource.Name, within float64, st *step) {
+	if s.progress == nil {
+		return
+	}
+	if st == nil {
+		s.progress(Progress{Fraction: 1, Resource: n, Detail: "done"})
+		return
+	}
+	f := (s.done + within*st.weight()) / s.total
+	s.progress(Progress{Fraction: min(f, 1), Resource: n, Detail: st.detail})
+}
+
+func (s *session) note(format string, args ...any) {
+	s.notes = append(s.notes, fmt.Sprintf(format, args...))
+}
+
+// tempFile creates a file in the install directory that cleanup removes.
+func (s *session) tempFile(kind string) (*os.File, error) {
+	f, err := os.CreateTemp(s.dir, ".seattle-benchmark-"+kind+"-*")
+	if err != nil {
+		return nil, fmt.Errorf("create a temporary file in %s: %w", s.dir, err)
+	}
+	s.temps = append(s.temps, f.Name())
+	return f, nil
+}
+
+func (s *session) cleanup() {
+	for _, p := range s.temps {
+		os.Remove(p)
+	}
+	s.temps = nil
+}
+
+func (s *session) cpu(ctx context.Context, _ *step) ([]float64, error) {
+	v, note, err := probeCPU(ctx, s.cfg.root)
+	if note != "" {
+		s.note("cpu: %s", note)
+	}
+	return []float64{v}, err
+}
+
+func (s *session) memory(ctx context.Context, _ *step) ([]float64, error) {
+	v, note, err := probeMemory(ctx, s.cfg.root)
+	if note != "" {
+		s.note("memory: %s", note)
+	}
+	return []float64{math.Floor(v)}, err
+}
+
+func (s *session) disk(ctx context.Context, _ *step) ([]float64, error) {
+	v, err := probeDisk(ctx, s.dir)
+	if err == nil && v < 1 {
+		// Check would call it "not positive"; say what it means.
+		err = fmt.Errorf("no free space for an unprivileged user on the filesystem of %s", s.dir)
+	}
+	return []float64{math.Floor(v)}, err
+}
+
+func (s *session) openFiles(ctx context.Context, _ *step) ([]float64, error) {
+	files, in, out, note, err := probeOpenFiles(ctx)
+	if note != "" {
+		s.note("filesopened, insockets, outsockets: %s", note)
+	}
+	return []float64{files, in, out}, err
+}
+
+// noteFilesystem notes when the install directory's filesystem makes the
+// file rates describe something other than a disk.
+func (s *session) noteFilesystem() {
+	if why, ok := filesystemKind(s.cfg.root, s.dir); ok {
+		s.note("filewrite, fileread, lograte: %s is on %s", s.dir, why)
+	}
 }
