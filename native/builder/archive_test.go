@@ -249,19 +249,35 @@ func TestArchiveWorks(t *testing.T) {
 	measured := filepath.Join(t.TempDir(), "measured.json")
 	writeMeasured(t, measured)
 
+	// A WebKitGTK that cannot be loaded: the dynamic loader finds this empty
+	// file first and refuses to start the webview build, as on a machine
+	// without WebKitGTK.
+	broken := t.TempDir()
+	if err := os.WriteFile(filepath.Join(broken, "libwebkit2gtk-4.0.so.37"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := exec.Command("ldd", filepath.Join(realBase, WebviewBaseName(LinuxAMD64))).Output(); !bytes.Contains(out, []byte("libwebkit2gtk")) {
+		t.Fatalf("the webview build does not link WebKitGTK, so the fallback cannot be tested:\n%s", out)
+	}
+
 	for _, tc := range []struct {
 		name string
 		cmd  func(dir string) []string
+		env  []string
+		ran  string // in the shell's trace: the program install.sh started
 	}{
 		{"program", func(dir string) []string {
 			return []string{filepath.Join(dir, "seattle-installer"), "install", "--measured", measured, "--ui", "none", "--yes", "--dir", filepath.Join(dir, "node")}
-		}},
-		{"install.sh", func(dir string) []string {
-			return []string{filepath.Join(dir, "install.sh"), "--measured", measured, "--ui", "none", "--yes", "--dir", filepath.Join(dir, "node")}
-		}},
+		}, nil, ""},
+		{"install.sh starts the webview build", func(dir string) []string {
+			return []string{"sh", "-x", filepath.Join(dir, "install.sh"), "--measured", measured, "--ui", "none", "--yes", "--dir", filepath.Join(dir, "node")}
+		}, nil, "exec " + webviewName + " install --measured"},
+		{"install.sh falls back without WebKitGTK", func(dir string) []string {
+			return []string{"sh", "-x", filepath.Join(dir, "install.sh"), "--measured", measured, "--ui", "none", "--yes", "--dir", filepath.Join(dir, "node")}
+		}, []string{"LD_LIBRARY_PATH=" + broken}, "exec " + programName + " install --measured"},
 		{"install.sh into its own folder", func(dir string) []string {
 			return []string{filepath.Join(dir, "install.sh"), "--measured", measured, "--ui", "none", "--yes"}
-		}},
+		}, nil, ""},
 	} {
 		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
 			root := t.TempDir()
@@ -272,9 +288,13 @@ func TestArchiveWorks(t *testing.T) {
 			args := tc.cmd(dir)
 			cmd := exec.Command(args[0], args[1:]...)
 			cmd.Dir = root
+			cmd.Env = append(os.Environ(), tc.env...)
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("%v: %v\n%s", args, err, out)
+			}
+			if trace := strings.ReplaceAll(string(out), dir+"/", ""); !strings.Contains(trace, tc.ran) {
+				t.Errorf("install.sh did not run %q:\n%s", tc.ran, out)
 			}
 			node := filepath.Join(dir, "node")
 			if !strings.Contains(strings.Join(args, " "), "--dir") {
