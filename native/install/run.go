@@ -42,6 +42,7 @@ type runner struct {
 	ask  Prompter
 
 	mu      sync.Mutex // the benchmark may report progress from its own goroutine
+	overall float64    // of the last event, for events outside any phase
 	log     io.WriteCloser
 	logPath string
 	prompts int
@@ -54,6 +55,9 @@ func newRunner(opts Options, obs Observer, ask Prompter) *runner {
 func (r *runner) emit(e Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if e.Overall == 0 && e.Phase == "" {
+		e.Overall = r.overall
+	}
 	if e.Overall == 0 && e.Phase != "" {
 		s := span[e.Phase]
 		switch e.Kind {
@@ -65,6 +69,7 @@ func (r *runner) emit(e Event) {
 			e.Overall = s[0] + (s[1]-s[0])*e.Fraction
 		}
 	}
+	r.overall = e.Overall
 	if r.obs != nil {
 		r.obs.Event(e)
 	}
