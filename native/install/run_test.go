@@ -307,7 +307,9 @@ func TestRunCancelled(t *testing.T) {
 	o := opts(dir)
 	o.Measured = ""
 	old := measure
-	measure = func(ctx context.Context, _ benchmark.Options) (resource.Report, error) { return resource.Report{}, ctx.Err() }
+	measure = func(ctx context.Context, _ benchmark.Options) (resource.Report, error) {
+		return resource.Report{}, ctx.Err()
+	}
 	defer func() { measure = old }()
 	res, err := Run(ctx, o, nil, &answer{a: "continue"})
 	if !errors.Is(err, context.Canceled) || res.OK {
