@@ -8,7 +8,6 @@ import (
 
 	"github.com/seattletestbed/seattle-installer/native/install"
 	"github.com/seattletestbed/seattle-installer/native/resource"
-	"github.com/seattletestbed/seattle-installer/native/state"
 )
 
 // WritePlan prints the plan as one table per vessel: its share, its owner
@@ -37,7 +36,9 @@ func value(n resource.Name, v float64) string {
 	if n.Whole() {
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
-	return state.PyFloat(v)
+	// Six digits: the resource file keeps every digit of the float
+	// (0.15680000000000002); a person wants 0.1568.
+	return strconv.FormatFloat(v, 'g', 6, 64)
 }
 
 // Abbreviate shortens a public key "e n" to the first and last four digits
