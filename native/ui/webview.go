@@ -29,15 +29,15 @@ var ErrNoWindow = errors.New("could not open a window: no display or no system w
 // install, which stops cleanly; after the install the window stays until
 // the donor closes it. When ctx ends the window closes.
 func Window(ctx context.Context, opts install.Options, out io.Writer) (*install.Result, error) {
+	if !canOpenWindow() {
+		return nil, ErrNoWindow
+	}
 	srv, err := bridge.New(DonorPage())
 	if err != nil {
 		return nil, err
 	}
 	defer srv.Close()
 	w := webview.New(false)
-	if w == nil {
-		return nil, ErrNoWindow
-	}
 	fmt.Fprintf(out, "UI: %s\n", srv.URL())
 	w.SetTitle("Seattle installer")
 	w.SetSize(760, 680, webview.HintNone)

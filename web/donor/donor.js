@@ -24,7 +24,7 @@
   let finished = false;    // a result arrived
   let retry = 250;         // reconnect delay, ms
   let openPrompt = null;   // id of the question on screen
-  let planShown = null;
+  let started = false;     // the host accepted start: there is progress to show
 
   // ---- the connection -------------------------------------------------
 
@@ -80,7 +80,12 @@
   function handle(m) {
     switch (m.type) {
       case 'hello': onHello(m); break;
-      case 'started': stage('during'); $('percent').value = fmtNum(m.percent); break;
+      case 'started':
+        started = true;
+        stage('during');
+        $('percent').value = fmtNum(m.percent);
+        setStatus('Installing ' + fmtNum(m.percent) + ' %');
+        break;
       case 'progress': onProgress(m); break;
       case 'benchmark': onBenchmark(m); break;
       case 'plan': onPlan(m); break;
@@ -103,6 +108,7 @@
     // A replay from the start: forget what an earlier session drew.
     hello = m;
     finished = false;
+    started = false;
     $('resource-rows').textContent = '';
     $('chart').textContent = '';
     $('legend').textContent = '';
@@ -169,6 +175,7 @@
     }
     $('vessel-errors').hidden = valid;
     $('install').disabled = !valid;
+    $('start-form').hidden = !valid;
   }
 
   function cell(tr, text, cls) {
@@ -211,11 +218,12 @@
   // ---- during ---------------------------------------------------------
 
   function onProgress(m) {
-    if (document.body.dataset.stage === 'before') stage('during');
+    if (document.body.dataset.stage === 'before') { started = true; stage('during'); }
     setOverall(m.overall);
-    let text = PHASES[m.phase] || m.phase || '';
+    if (!m.phase) return; // the last event says only that all is done
+    let text = PHASES[m.phase] || m.phase;
     if (m.state === 'failed') text += ' failed';
-    if (m.detail) text += (text ? ': ' : '') + m.detail;
+    if (m.detail && m.detail.toLowerCase() !== text.toLowerCase()) text += ': ' + m.detail;
     $('phase').textContent = text;
     $('phase').title = text;
     document.body.dataset.phase = m.phase || '';
@@ -227,6 +235,10 @@
     $('bar').setAttribute('aria-valuenow', String(pct));
     $('overall').textContent = pct + '%';
   }
+
+  $('quit').addEventListener('click', () => {
+    if (send({ type: 'cancel' })) $('quit').disabled = true;
+  });
 
   $('cancel').addEventListener('click', () => {
     if (send({ type: 'cancel' })) {
@@ -308,7 +320,6 @@
   }
 
   function onPlan(m) {
-    planShown = m;
     const legend = $('legend');
     legend.textContent = '';
     m.vessels.forEach((v, i) => {
@@ -392,6 +403,7 @@
     closePrompt(openPrompt);
     document.body.dataset.result = m.ok ? 'ok' : 'failed';
     if (m.ok) setOverall(1);
+    if (m.ok) $('phase').textContent = 'All steps done';
     stage('after');
     $('after-title').textContent = m.ok ? 'Installed' : 'The install did not finish';
     $('summary-message').textContent = m.message;
@@ -402,6 +414,7 @@
     $('state-path').title = m.dir || '';
     $('log-path').textContent = m.log || '(none)';
     $('log-path').title = m.log || '';
+    document.querySelector('#after .paths').hidden = !m.dir && !m.log;
     $('after-hint').textContent = m.ok
       ? 'You can close this window. Thank you for donating to Seattle!'
       : (m.log ? 'Please send the log file above, together with the vesselinfo file, to whoever gave you this installer.' : '');
@@ -414,7 +427,7 @@
   function stage(s) {
     document.body.dataset.stage = s;
     $('before').hidden = s !== 'before';
-    $('during').hidden = s !== 'during' && s !== 'after';
+    $('during').hidden = !(s === 'during' || (s === 'after' && started));
     $('after').hidden = s !== 'after';
     $('cancel').hidden = s !== 'during';
     $('cancel').disabled = false;

@@ -1,0 +1,301 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/seattletestbed/seattle-installer/native/ui/chrometest"
+)
+
+const sampleVesselinfo = "../../assets/vesselinfo.sample"
+
+// writeMeasured writes a `benchmark --json` file in which filewrite is
+// invalid (negative), so the install must ask whether to go on.
+func writeMeasured(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "measured.json")
+	body := `{"resources":{"cpu":2,"memory":8000000000,"diskused":50000000000,"events":null,` +
+		`"filesopened":1000,"insockets":1000,"outsockets":1000,"random":5000000,"filewrite":-5,` +
+		`"fileread":90000000,"netrecv":null,"netsend":null,"lograte":null,"loopsend":null,"looprecv":null},` +
+		`"failures":[],"notes":[],"elapsed_ms":1}`
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// uiProcess is the real binary running a graphical install.
+type uiProcess struct {
+	cmd    *exec.Cmd
+	url    string
+	stdout *bytes.Buffer // what followed the UI: line
+	stderr bytes.Buffer
+	done   chan error
+}
+
+// startUI starts the binary with args and waits for it to print its
+// "UI: URL" line.
+func startUI(t *testing.T, env []string, args ...string) *uiProcess {
+	t.Helper()
+	p := &uiProcess{cmd: exec.Command(binPath, args...), stdout: &bytes.Buffer{}, done: make(chan error, 1)}
+	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Stderr = &p.stderr
+	out, err := p.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.done
+	})
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(out)
+		found := false
+		for sc.Scan() {
+			if !found {
+				if u, ok := strings.CutPrefix(sc.Text(), "UI: "); ok {
+					found = true
+					lines <- u
+					continue
+				}
+			}
+			p.stdout.WriteString(sc.Text() + "\n")
+		}
+		close(lines)
+		p.done <- p.cmd.Wait()
+	}()
+	select {
+	case u, ok := <-lines:
+		if !ok {
+			t.Fatalf("the installer ended without printing UI: URL\nstdout: %s\nstderr: %s", p.stdout, &p.stderr)
+		}
+		p.url = u
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no UI: line within 30 s\nstderr: %s", &p.stderr)
+	}
+	return p
+}
+
+// wait waits for the process to exit and returns its exit code.
+func (p *uiProcess) wait(t *testing.T) int {
+	t.Helper()
+	select {
+	case err := <-p.done:
+		p.done <- err // for the cleanup
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatal(err)
+		}
+		return p.cmd.ProcessState.ExitCode()
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the installer did not exit\nstdout: %s\nstderr: %s", p.stdout, &p.stderr)
+	}
+	return -1
+}
+
+func TestBrowserInstallEndToEnd(t *testing.T) {
+	shots := chrometest.ScreenshotDir(t)
+	dir := t.TempDir()
+	node := filepath.Join(dir, "node")
+	p := startUI(t, nil, "install", "--ui", "browser", "--no-open",
+		"--measured", writeMeasured(t, dir), "--dir", node, "--vesselinfo", sampleVesselinfo)
+	if !strings.HasPrefix(p.url, "http://127.0.0.1:") || !strings.Contains(p.url, "/#") {
+		t.Fatalf("UI address %q is not http://127.0.0.1:PORT/#SECRET", p.url)
+	}
+	ctx := chrometest.New(t, 1024, 768)
+	chrometest.Do(t, ctx, "open the page", chromedp.Navigate(p.url))
+
+	// Before: the vessels, validated again by the page's own validator.
+	chrometest.WaitFor(t, ctx, "the vessels", `document.body.dataset.vessels === 'valid'`, 20*time.Second)
+	rows := chrometest.Eval[[]string](t, ctx, `[...document.querySelectorAll('#vessels tbody tr')].map(r => r.innerText.replace(/\s+/g, ' ').trim())`)
+	if len(rows) != 4 || !strings.HasPrefix(rows[0], "v1 40 % 123456789123 123456789123456789123456789 1") {
+		t.Errorf("vessel rows %q, want v1..v4 with v1 at 40 %% and one user", rows)
+	}
+	if got := chrometest.Eval[string](t, ctx, `document.getElementById('percent').value`); got != "10" {
+		t.Errorf("percent field %q, want the default 10", got)
+	}
+	if _, err := os.Stat(node); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("%s exists before Install was pressed", node)
+	}
+	chrometest.Screenshot(t, ctx, shots, "1-before")
+
+	// The percentage is checked like the CLI checks it.
+	for _, bad := range []string{"0", "101", "ten", "-5", ""} {
+		chrometest.Eval[bool](t, ctx, `(() => { const i = document.getElementById('percent'); i.value = `+quoteJS(bad)+`; i.dispatchEvent(new Event('input')); document.getElementById('install').click(); return true; })()`)
+		if msg := chrometest.Text(t, ctx, "#percent-error"); msg == "" {
+			t.Errorf("percent %q was accepted", bad)
+		}
+	}
+	chrometest.Screenshot(t, ctx, shots, "2-bad-percent")
+	if chrometest.Eval[string](t, ctx, `document.body.dataset.stage`) != "before" {
+		t.Fatal("a bad percentage started the install")
+	}
+	// Type a good one with the keyboard, and press Enter in the field.
+	chrometest.Eval[bool](t, ctx, `(() => { document.getElementById('percent').value = ''; return true; })()`)
+	chrometest.Do(t, ctx, "type 20 and press Enter", chromedp.SendKeys(chromedp.CSS("#percent"), "20\r"))
+
+	// During: the benchmark failed for filewrite, so the page asks.
+	chrometest.WaitFor(t, ctx, "the question", `document.getElementById('prompt').open`, 20*time.Second)
+	q := chrometest.Text(t, ctx, "#prompt-question")
+	if !strings.Contains(q, "filewrite") || !strings.Contains(strings.ToLower(q), "default") {
+		t.Errorf("question %q does not name the failed measurement and the defaults", q)
+	}
+	if f := chrometest.Text(t, ctx, "#prompt-failures"); !strings.Contains(f, "File writes") {
+		t.Errorf("the dialog lists %q, not the failed file writes", f)
+	}
+	if got := chrometest.Eval[string](t, ctx, `document.activeElement.dataset.choice || ''`); got != "continue" {
+		t.Errorf("focus in the dialog is on %q, want the continue button (keyboard)", got)
+	}
+	chrometest.Screenshot(t, ctx, shots, "3-prompt")
+	chrometest.Do(t, ctx, "answer continue", chromedp.Click(chromedp.CSS(`#prompt button[data-choice="continue"]`)))
+
+	// After: progress at 100 %, the summary, the picture of the plan.
+	chrometest.WaitFor(t, ctx, "the result", `document.body.dataset.result === 'ok'`, 30*time.Second)
+	if got := chrometest.Text(t, ctx, "#overall"); got != "100%" {
+		t.Errorf("progress shows %q at the end, want 100%%", got)
+	}
+	if got := chrometest.Text(t, ctx, "#summary-message"); !strings.Contains(got, "Installed 4 vessels") {
+		t.Errorf("summary %q", got)
+	}
+	if got := chrometest.Text(t, ctx, "#vessels-created"); got != "4 created: v1, v2, v3, v4" {
+		t.Errorf("vessels created %q", got)
+	}
+	if got := chrometest.Text(t, ctx, "#state-path"); got != node {
+		t.Errorf("state path %q, want %s", got, node)
+	}
+	if got := chrometest.Text(t, ctx, "#log-path"); !strings.HasPrefix(got, node) {
+		t.Errorf("log path %q is not in %s", got, node)
+	}
+	if got := chrometest.Eval[int](t, ctx, `document.querySelectorAll('#resource-rows tr').length`); got != 15 {
+		t.Errorf("%d measured resources shown, want 15", got)
+	}
+	if got := chrometest.Text(t, ctx, "#resource-rows"); !strings.Contains(got, "8 GB") || !strings.Contains(got, "failed: default") {
+		t.Errorf("the measured table lacks 8 GB of memory or the failed file writes: %q", got)
+	}
+	if got := chrometest.Eval[int](t, ctx, `document.querySelectorAll('#chart svg rect').length`); got != 15*5 {
+		t.Errorf("%d bars in the plan picture, want 15 resources x (4 vessels + cost)", got)
+	}
+	chrometest.NoOverflow(t, ctx, "after at 1024x768")
+	chrometest.Screenshot(t, ctx, shots, "4-after")
+	chrometest.Do(t, ctx, "shrink to 640x480", chromedp.EmulateViewport(640, 480))
+	chrometest.NoOverflow(t, ctx, "after at 640x480")
+	chrometest.Screenshot(t, ctx, shots, "5-after-640x480")
+
+	if code := p.wait(t); code != exitOK {
+		t.Errorf("exit %d, want 0\nstdout: %s\nstderr: %s", code, p.stdout, &p.stderr)
+	}
+	if !strings.Contains(p.stdout.String(), "Installed 4 vessels") {
+		t.Errorf("stdout lacks the outcome: %s", p.stdout)
+	}
+	for _, f := range []string{"vesseldict", "resource.v1", "resource.v4", "v1"} {
+		if _, err := os.Stat(filepath.Join(node, f)); err != nil {
+			t.Errorf("state on disk: %v", err)
+		}
+	}
+	if strings.Contains(p.stderr.String(), p.url[strings.Index(p.url, "#")+1:]) {
+		t.Error("the secret appears on stderr")
+	}
+}
+
+func TestBrowserPageRefusesABrokenVesselinfo(t *testing.T) {
+	shots := chrometest.ScreenshotDir(t)
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "vesselinfo")
+	os.WriteFile(bad, []byte("Percent 50\nOwner 3 21\nUser keyfile.publickey\nPercent 30\nOwner 5 33\n"), 0o644)
+	node := filepath.Join(dir, "node")
+	p := startUI(t, nil, "install", "--ui", "browser", "--no-open", "--measured", writeMeasured(t, dir), "--dir", node, "--vesselinfo", bad)
+	ctx := chrometest.New(t, 800, 600)
+	chrometest.Do(t, ctx, "open the page", chromedp.Navigate(p.url))
+	chrometest.WaitFor(t, ctx, "the verdict", `document.body.dataset.vessels === 'invalid'`, 20*time.Second)
+	errs := chrometest.Text(t, ctx, "#vessel-error-list")
+	if !strings.Contains(errs, "line 3") || !strings.Contains(errs, "100") {
+		t.Errorf("errors shown: %q; want line 3's file name and the sum", errs)
+	}
+	if !chrometest.Eval[bool](t, ctx, `document.getElementById('install').disabled`) {
+		t.Error("Install is enabled for a broken vesselinfo")
+	}
+	if chrometest.Eval[bool](t, ctx, `!document.getElementById('start-form').hidden`) {
+		t.Error("the percentage form is offered for a broken vesselinfo")
+	}
+	chrometest.NoOverflow(t, ctx, "broken vesselinfo")
+	chrometest.Screenshot(t, ctx, shots, "broken-vesselinfo")
+	// The donor closes the installer from the page, with the keyboard.
+	chrometest.Do(t, ctx, "press Close the installer",
+		chromedp.Focus(chromedp.CSS("#quit")), chromedp.KeyEvent("\r"))
+	chrometest.WaitFor(t, ctx, "the result", `document.body.dataset.result === 'failed'`, 20*time.Second)
+	if got := chrometest.Text(t, ctx, "#summary-message"); !strings.Contains(got, "cancelled before it started") {
+		t.Errorf("summary %q", got)
+	}
+	chrometest.Screenshot(t, ctx, shots, "broken-vesselinfo-closed")
+	if code := p.wait(t); code != exitFail {
+		t.Errorf("exit %d after the donor closed it, want 1\nstderr: %s", code, &p.stderr)
+	}
+	if _, err := os.Stat(node); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s was created", node)
+	}
+}
+
+func TestBrowserModeEndsOnInterrupt(t *testing.T) {
+	dir := t.TempDir()
+	node := filepath.Join(dir, "node")
+	p := startUI(t, nil, "install", "--ui", "browser", "--no-open", "--measured", writeMeasured(t, dir), "--dir", node, "--vesselinfo", sampleVesselinfo)
+	p.cmd.Process.Signal(syscall.SIGINT)
+	if code := p.wait(t); code != exitFail {
+		t.Errorf("exit %d after an interrupt, want 1\nstderr: %s", code, &p.stderr)
+	}
+	if !strings.Contains(p.stderr.String(), "cancelled before it started") {
+		t.Errorf("stderr does not say what happened: %s", &p.stderr)
+	}
+	if _, err := os.Stat(node); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s was created", node)
+	}
+}
+
+func TestUIFlags(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  []string
+		code int
+		in   string
+	}{
+		{"unknown mode", []string{"install", "--ui", "tv"}, nil, exitUsage, `--ui "tv" is not one of`},
+		{"help names the modes", []string{"install", "--help"}, nil, exitOK, "webview (a window), browser, or none"},
+	} {
+		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
+			_ = dir
+			r := runBinary(t, "", tc.args...)
+			if r.code != tc.code || !strings.Contains(r.stdout+r.stderr, tc.in) {
+				t.Errorf("exit %d, output %s%s; want %d and %q", r.code, r.stdout, r.stderr, tc.code, tc.in)
+			}
+		})
+	}
+}
+
+func quoteJS(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		if r == '"' || r == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	b.WriteByte('"')
+	return b.String()
+}
