@@ -43,6 +43,7 @@ type Server struct {
 	conns   map[*conn]bool
 	gone    chan struct{} // closed and replaced when a connection ends
 	closed  bool
+	onPage  func()
 }
 
 // New listens on 127.0.0.1 at a random port and serves page (the donor's
@@ -124,6 +125,14 @@ func (s *Server) Send(m Message) error {
 	close(s.changed)
 	s.changed = make(chan struct{})
 	return nil
+}
+
+// OnPage sets f to run (on its own goroutine) whenever a page takes
+// control, so a launcher can tell the donor the page is there.
+func (s *Server) OnPage(f func()) {
+	s.mu.Lock()
+	s.onPage = f
+	s.mu.Unlock()
 }
 
 // Reply sends an error message to the page in control only, for a message
@@ -322,7 +331,11 @@ func (s *Server) handleBridge(w http.ResponseWriter, r *http.Request) {
 	}
 	s.ctrl = c
 	s.conns[c] = true
+	onPage := s.onPage
 	s.mu.Unlock()
+	if onPage != nil {
+		go onPage()
+	}
 
 	go c.writeLoop()
 	c.readLoop()

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os/exec"
 	"runtime"
+	"sync"
 
 	"github.com/seattletestbed/seattle-installer/bridge"
 	"github.com/seattletestbed/seattle-installer/native/install"
@@ -21,6 +22,8 @@ func Browser(ctx context.Context, opts install.Options, noOpen bool, out io.Writ
 		return nil, err
 	}
 	defer srv.Close()
+	out = &lockedWriter{w: out}
+	srv.OnPage(func() { fmt.Fprintln(out, "Page connected.") })
 	fmt.Fprintf(out, "UI: %s\n", srv.URL())
 	if !noOpen {
 		if err := openBrowser(srv.URL()); err != nil {
@@ -30,6 +33,19 @@ func Browser(ctx context.Context, opts install.Options, noOpen bool, out io.Writ
 		}
 	}
 	return session(ctx, srv, opts, "browser")
+}
+
+// lockedWriter serialises writes from the launcher and the bridge's
+// connection callbacks.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // openBrowser asks the desktop to show url. The browser stays when we exit.

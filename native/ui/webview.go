@@ -38,6 +38,8 @@ func Window(ctx context.Context, opts install.Options, out io.Writer) (*install.
 	}
 	defer srv.Close()
 	w := webview.New(false)
+	out = &lockedWriter{w: out}
+	srv.OnPage(func() { fmt.Fprintln(out, "Page connected.") })
 	fmt.Fprintf(out, "UI: %s\n", srv.URL())
 	w.SetTitle("Seattle installer")
 	w.SetSize(760, 680, webview.HintNone)

@@ -52,6 +52,7 @@
       ws = null;
       if (e.code === 4001) {
         setStatus('Open in another window');
+        $('install').disabled = true; // the other window decides now
         banner('The installer was opened in another window or tab, which now controls it.', 'Use this window instead', () => { hideBanner(); connect(); });
       } else if (e.code === 4002 || finished) {
         setStatus('The installer has ended');

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -38,16 +39,54 @@ func writeMeasured(t *testing.T, dir string) string {
 type uiProcess struct {
 	cmd    *exec.Cmd
 	url    string
-	stdout *bytes.Buffer // what followed the UI: line
-	stderr bytes.Buffer
+	stdout *syncBuffer // what followed the UI: line
+	stderr syncBuffer
+	lines  chan string // the same, line by line
 	done   chan error
+}
+
+// syncBuffer is a bytes.Buffer the reading goroutine and the test share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitLine waits for a line of stdout that starts with prefix.
+func (p *uiProcess) waitLine(t *testing.T, prefix string, timeout time.Duration) string {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case l, ok := <-p.lines:
+			if !ok {
+				t.Fatalf("the installer ended before printing %q\nstdout: %s\nstderr: %s", prefix, p.stdout, &p.stderr)
+			}
+			if strings.HasPrefix(l, prefix) {
+				return l
+			}
+		case <-deadline:
+			t.Fatalf("no %q line within %v\nstdout: %s\nstderr: %s", prefix, timeout, p.stdout, &p.stderr)
+		}
+	}
 }
 
 // startUI starts the binary with args and waits for it to print its
 // "UI: URL" line.
 func startUI(t *testing.T, env []string, args ...string) *uiProcess {
 	t.Helper()
-	p := &uiProcess{cmd: exec.Command(binPath, args...), stdout: &bytes.Buffer{}, done: make(chan error, 1)}
+	p := &uiProcess{cmd: exec.Command(binPath, args...), stdout: &syncBuffer{}, lines: make(chan string, 1000), done: make(chan error, 1)}
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stderr = &p.stderr
 	out, err := p.cmd.StdoutPipe()
@@ -61,7 +100,7 @@ func startUI(t *testing.T, env []string, args ...string) *uiProcess {
 		p.cmd.Process.Kill()
 		<-p.done
 	})
-	lines := make(chan string)
+	lines := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(out)
 		found := false
@@ -73,9 +112,16 @@ func startUI(t *testing.T, env []string, args ...string) *uiProcess {
 					continue
 				}
 			}
-			p.stdout.WriteString(sc.Text() + "\n")
+			p.stdout.Write([]byte(sc.Text() + "\n"))
+			select {
+			case p.lines <- sc.Text():
+			default: // nobody waits for lines this far
+			}
 		}
-		close(lines)
+		close(p.lines)
+		if !found {
+			close(lines)
+		}
 		p.done <- p.cmd.Wait()
 	}()
 	select {
