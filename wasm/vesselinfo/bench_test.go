@@ -50,3 +50,31 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkValidateJSON is the whole job of validate --json and of the
+// browser's function (less the copies across the JavaScript boundary): parse
+// the same file and write the result as JSON.
+func BenchmarkValidateJSON(b *testing.B) {
+	src := keyFile(10, 999, 1)
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if out := Validate(src).JSON(); len(out) < len(src)/2 {
+			b.Fatalf("JSON of %d bytes for %d bytes of input", len(out), len(src))
+		}
+	}
+}
+
+// BenchmarkParseInvalid is the same file with a mistake in its last line,
+// so that every key is checked and then thrown away.
+func BenchmarkParseInvalid(b *testing.B) {
+	src := keyFile(10, 999, 1)
+	src = append(src, "User 3 x\n"...)
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(src); err == nil {
+			b.Fatal("Parse accepted a bad key")
+		}
+	}
+}

@@ -14,6 +14,7 @@
 package vesselinfo
 
 import (
+	"encoding/binary"
 	"slices"
 	"strconv"
 	"strings"
@@ -188,6 +189,9 @@ func (p *parser) next() (f field, ok bool) {
 		return field{}, false
 	}
 	f.start = i
+	for i+8 <= len(src) && digits8(binary.LittleEndian.Uint64(src[i:])) {
+		i += 8
+	}
 	for i < len(src) && src[i]-'0' <= 9 {
 		i++
 	}
@@ -482,4 +486,13 @@ func quote(b []byte) string {
 		return strconv.QuoteToASCII(string(b[:maxQuoted])) + " (" + strconv.Itoa(len(b)) + " bytes in all)"
 	}
 	return strconv.QuoteToASCII(string(b))
+}
+
+// digits8 reports whether the 8 bytes packed in x are all ASCII digits. A
+// byte fails when its top bit is set, when adding 0x46 sets it (above '9'), or
+// when subtracting 0x30 borrows (below '0'). Carries and borrows come only
+// out of bytes that fail already, so the lowest failing byte always shows.
+func digits8(x uint64) bool {
+	const lo, hi, top = 0x3030303030303030, 0x4646464646464646, 0x8080808080808080
+	return (x|(x+hi)|(x-lo))&top == 0
 }

@@ -339,3 +339,27 @@ func TestAppendStringEscapesLikeJSONStringify(t *testing.T) {
 		}
 	}
 }
+
+// TestDigits8 compares the eight-at-a-time digit check with the obvious one
+// for every byte value in every position, among digits and among non-digits.
+func TestDigits8(t *testing.T) {
+	for _, fill := range []byte{'0', '5', '9', '/', ':', 0x00, 0xff, 0xba} {
+		for pos := range 8 {
+			for c := range 256 {
+				b := bytes.Repeat([]byte{fill}, 8)
+				b[pos] = byte(c)
+				want := true
+				for _, x := range b {
+					want = want && x >= '0' && x <= '9'
+				}
+				x := uint64(0)
+				for i := 7; i >= 0; i-- {
+					x = x<<8 | uint64(b[i])
+				}
+				if got := digits8(x); got != want {
+					t.Fatalf("digits8(%q) = %v, want %v", b, got, want)
+				}
+			}
+		}
+	}
+}
