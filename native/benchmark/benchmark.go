@@ -71,7 +71,8 @@ type step struct {
 }
 
 // The steps in the order they run: the quick counts first, then the rates,
-// the disk ones first because fileread reads the file filewrite wrote.
+// the disk ones first, filewrite before fileread, whose write rate it
+// falls back to where reads cannot bypass the page cache.
 var steps = []step{
 	{names: []resource.Name{resource.CPU}, detail: "counting processors", run: (*session).cpu},
 	{names: []resource.Name{resource.Memory}, detail: "reading total memory", run: (*session).memory},
@@ -95,7 +96,7 @@ type session struct {
 	duration time.Duration
 	notes    []string
 	temps    []string // files to remove when the run ends, however it ends
-	written  string   // the file filewrite wrote, for fileread
+	written  string   // the file the disk rates write over and read
 	wrote    float64  // the filewrite rate, 0 if it failed
 	done     float64  // progress: shares finished
 	total    float64

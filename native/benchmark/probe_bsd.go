@@ -7,7 +7,7 @@ import "os"
 func filesystemKind(_, _ string) (string, bool) { return "", false }
 
 func openSynced(name string) (*os.File, error) {
-	return os.OpenFile(name, os.O_WRONLY|os.O_TRUNC|os.O_SYNC, 0o600)
+	return os.OpenFile(name, os.O_WRONLY|os.O_SYNC, 0o600)
 }
 
 // openUncached: not every BSD has O_DIRECT, so fileread reuses the write

@@ -11,7 +11,7 @@ import (
 func filesystemKind(_, _ string) (string, bool) { return "", false }
 
 func openSynced(name string) (*os.File, error) {
-	return os.OpenFile(name, os.O_WRONLY|os.O_TRUNC|unix.O_DSYNC, 0o600)
+	return os.OpenFile(name, os.O_WRONLY|unix.O_DSYNC, 0o600)
 }
 
 // openUncached turns the cache off for this descriptor (F_NOCACHE), macOS's

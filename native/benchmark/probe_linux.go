@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -152,7 +153,7 @@ func filesystemKind(root, dir string) (string, bool) {
 // openSynced opens a file so that each write returns once its data is on the
 // disk (O_DSYNC: data and the size, not every timestamp), as fio --sync=dsync.
 func openSynced(name string) (*os.File, error) {
-	return os.OpenFile(name, os.O_WRONLY|os.O_TRUNC|unix.O_DSYNC, 0o600)
+	return os.OpenFile(name, os.O_WRONLY|unix.O_DSYNC, 0o600)
 }
 
 // openUncached opens a file for reads that bypass the page cache (O_DIRECT).
@@ -174,4 +175,13 @@ func openUncached(name string) (*os.File, bool, error) {
 // reads go to the disk (the data was synced, so nothing is dirty).
 func dropCache(f *os.File) error {
 	return unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
+}
+
+// threadCPU returns the CPU time the calling thread has used.
+func threadCPU() (time.Duration, bool) {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		return 0, false
+	}
+	return time.Duration(ts.Nano()), true
 }

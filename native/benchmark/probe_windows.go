@@ -29,7 +29,7 @@ func filesystemKind(_, _ string) (string, bool) { return "", false }
 
 // openSynced: Go turns O_SYNC into FILE_FLAG_WRITE_THROUGH on Windows.
 func openSynced(name string) (*os.File, error) {
-	return os.OpenFile(name, os.O_WRONLY|os.O_TRUNC|os.O_SYNC, 0o600)
+	return os.OpenFile(name, os.O_WRONLY|os.O_SYNC, 0o600)
 }
 
 // openUncached: FILE_FLAG_NO_BUFFERING needs sector-aligned everything;

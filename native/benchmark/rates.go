@@ -18,7 +18,6 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 	"unsafe"
 
@@ -26,12 +25,12 @@ import (
 )
 
 const (
-	rounds    = 5         // measured rounds per rate, after one warm-up round
-	blockSize = 4096      // file rates: one page, the smallest O_DIRECT I/O
-	msgSize   = 1024      // loopback rates: a small message
-	randSize  = 64        // random: a small read, a few keys' worth
-	maxWrite  = 256 << 20 // filewrite starts the file over past this size
-	minRead   = 1 << 20   // fileread needs at least this much file to read
+	rounds     = 5       // measured rounds per rate, after one warm-up round
+	diskRounds = 9       // the disk is shared and noisier: more, shorter rounds
+	blockSize  = 4096    // file rates: one page, the smallest O_DIRECT I/O
+	msgSize    = 1024    // loopback rates: a small message
+	randSize   = 64      // random: a small read, a few keys' worth
+	diskFile   = 8 << 20 // the file the disk rates write over and read
 )
 
 // rounder runs timed rounds of an operation.
@@ -43,14 +42,33 @@ type rounder struct {
 	setup func() error
 	// op performs a batch of operations and returns the bytes it moved.
 	op func() (int, error)
+	// rounds measured, after one warm-up round; 0 means the constant rounds.
+	rounds int
+	// cpuBound ops keep one thread busy and never wait for a device: they
+	// are timed by the CPU time of their thread where the OS tells it, so
+	// that other programs competing for the processors (a compiler, a
+	// browser) do not change the figure. I/O-bound ops are timed by the
+	// clock, waiting included.
+	cpuBound bool
 }
 
 // rate returns the median bytes/s over the rounds, floored to a whole number
 // as the node manager's resource files want.
 func (r rounder) rate(ctx context.Context) (float64, error) {
-	round := time.Duration(float64(r.s.duration) * r.st.share / (rounds + 0.5))
+	n := r.rounds
+	if n == 0 {
+		n = rounds
+	}
+	round := time.Duration(float64(r.s.duration) * r.st.share / (float64(n) + 0.5))
 	var rates []float64
-	for i := 0; i <= rounds; i++ {
+	useCPU := false
+	if r.cpuBound {
+		// Pinned so the thread's CPU time is this goroutine's.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		_, useCPU = threadCPU()
+	}
+	for i := 0; i <= n; i++ {
 		d := round
 		if i == 0 {
 			d = round / 2 // warm-up: caches, TCP windows, the journal
@@ -62,6 +80,7 @@ func (r rounder) rate(ctx context.Context) (float64, error) {
 		}
 		var moved int64
 		start := time.Now()
+		cpu0, _ := threadCPU()
 		var el time.Duration
 		for el < d {
 			if err := ctx.Err(); err != nil {
@@ -74,10 +93,14 @@ func (r rounder) rate(ctx context.Context) (float64, error) {
 			moved += int64(n)
 			el = time.Since(start)
 		}
+		if useCPU {
+			cpu1, _ := threadCPU()
+			el = max(cpu1-cpu0, time.Microsecond)
+		}
 		if i > 0 {
 			rates = append(rates, float64(moved)/el.Seconds())
 		}
-		r.s.report(r.name, float64(i+1)/(rounds+1), r.st)
+		r.s.report(r.name, float64(i+1)/float64(n+1), r.st)
 	}
 	return math.Floor(median(rates)), nil
 }
@@ -96,7 +119,7 @@ func median(v []float64) float64 {
 
 func (s *session) random(ctx context.Context, st *step) ([]float64, error) {
 	buf := make([]byte, randSize)
-	v, err := rounder{s: s, st: st, name: resource.Random, op: func() (int, error) {
+	v, err := rounder{s: s, st: st, name: resource.Random, cpuBound: true, op: func() (int, error) {
 		for range 64 {
 			if _, err := io.ReadFull(rand.Reader, buf); err != nil {
 				return 0, fmt.Errorf("read the secure random source: %w", err)
@@ -115,35 +138,31 @@ func incompressible(n int) []byte {
 	return b
 }
 
+// fileWrite writes over a file it first fills, in synced 4 KiB writes from
+// start to end and around again. Writing over existing blocks is fio's
+// pattern, and it measures the disk rather than the journal: a write that
+// grows a file must also commit the new size, and on a shared machine that
+// commit queues behind every other program's metadata.
 func (s *session) fileWrite(ctx context.Context, st *step) ([]float64, error) {
-	f, err := s.tempFile("write")
+	name, err := s.diskFile()
 	if err != nil {
 		return []float64{0}, err
 	}
-	name := f.Name()
-	f.Close()
 	// Reopened synced: each write returns only once its data is on the
 	// disk (O_DSYNC where the OS has it), like fio --sync=dsync.
-	f, err = openSynced(name)
+	f, err := openSynced(name)
 	if err != nil {
 		return []float64{0}, fmt.Errorf("open %s for synced writes: %w", name, err)
 	}
 	defer f.Close()
 	block := incompressible(blockSize)
-	var size int64
-	v, err := rounder{s: s, st: st, name: resource.FileWrite, op: func() (int, error) {
-		if size >= maxWrite {
-			// A very fast disk: start over rather than fill it.
-			if err := f.Truncate(0); err != nil {
-				return 0, fmt.Errorf("truncate %s: %w", name, err)
-			}
-			if _, err := f.Seek(0, io.SeekStart); err != nil {
-				return 0, fmt.Errorf("seek %s: %w", name, err)
-			}
-			size = 0
+	var off int64
+	v, err := rounder{s: s, st: st, name: resource.FileWrite, rounds: diskRounds, op: func() (int, error) {
+		if off+blockSize > diskFile {
+			off = 0
 		}
-		n, err := f.Write(block)
-		size += int64(n)
+		n, err := f.WriteAt(block, off)
+		off += int64(n)
 		if err != nil {
 			return n, fmt.Errorf("write %s: %w", name, err)
 		}
@@ -152,15 +171,39 @@ func (s *session) fileWrite(ctx context.Context, st *step) ([]float64, error) {
 	if err != nil {
 		return []float64{0}, err
 	}
-	s.written, s.wrote = name, v
+	s.wrote = v
 	return []float64{v}, nil
+}
+
+// diskFile returns the file the disk rates use, creating it the first time:
+// diskFile bytes of data, synced, in the install directory.
+func (s *session) diskFile() (string, error) {
+	if s.written != "" {
+		return s.written, nil
+	}
+	f, err := s.tempFile("disk")
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	block := incompressible(256 << 10)
+	for w := 0; w < diskFile; w += len(block) {
+		if _, err := f.Write(block); err != nil {
+			return "", fmt.Errorf("write %s: %w", f.Name(), err)
+		}
+	}
+	if err := f.Sync(); err != nil {
+		return "", fmt.Errorf("sync %s: %w", f.Name(), err)
+	}
+	s.written = f.Name()
+	return s.written, nil
 }
 
 // errNoCacheControl says the OS offers no way to read past its page cache.
 var errNoCacheControl = errors.New("cannot read past the page cache on " + runtime.GOOS)
 
 func (s *session) fileRead(ctx context.Context, st *step) ([]float64, error) {
-	name, err := s.readableFile()
+	name, err := s.diskFile()
 	if err != nil {
 		return []float64{0}, err
 	}
@@ -200,7 +243,7 @@ func (s *session) fileRead(ctx context.Context, st *step) ([]float64, error) {
 	if !direct {
 		s.note("fileread: the filesystem refused direct I/O; the file was dropped from the page cache before each pass instead")
 	}
-	v, err := rounder{s: s, st: st, name: resource.FileRead, op: func() (int, error) {
+	v, err := rounder{s: s, st: st, name: resource.FileRead, rounds: diskRounds, op: func() (int, error) {
 		if off >= size {
 			if err := pass(); err != nil {
 				return 0, err
@@ -216,31 +259,6 @@ func (s *session) fileRead(ctx context.Context, st *step) ([]float64, error) {
 	return []float64{v}, err
 }
 
-// readableFile returns the file filewrite wrote, or, if that failed, a new
-// one: fileread is a measurement of its own and should not fail with it.
-func (s *session) readableFile() (string, error) {
-	if s.written != "" {
-		if fi, err := os.Stat(s.written); err == nil && fi.Size() >= minRead {
-			return s.written, nil
-		}
-	}
-	f, err := s.tempFile("read")
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	block := incompressible(64 << 10)
-	for w := 0; w < minRead; w += len(block) {
-		if _, err := f.Write(block); err != nil {
-			return "", fmt.Errorf("write %s: %w", f.Name(), err)
-		}
-	}
-	if err := f.Sync(); err != nil {
-		return "", fmt.Errorf("sync %s: %w", f.Name(), err)
-	}
-	return f.Name(), nil
-}
-
 // alignedBlock returns a block-sized buffer aligned to the block size, as
 // O_DIRECT requires.
 func alignedBlock() []byte {
@@ -252,102 +270,92 @@ func alignedBlock() []byte {
 	return b[off : off+blockSize : off+blockSize]
 }
 
-// loopPair connects two TCP sockets over 127.0.0.1. The peer goroutine runs
-// serve until the connection closes; the returned stop closes both ends and
-// waits for it, so no goroutine outlives the probe.
-func loopPair(ctx context.Context, serve func(net.Conn)) (net.Conn, func(), error) {
+// loopPair connects two TCP sockets over 127.0.0.1. Both ends are used by
+// the caller's goroutine, one after the other, so a probe keeps a single
+// thread busy and its CPU time is the whole cost of the transfer. A
+// cancelled context closes both, which unblocks any read or write.
+func loopPair(ctx context.Context) (client, server net.Conn, stop func(), err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, nil, fmt.Errorf("listen on loopback: %w", err)
+		return nil, nil, nil, fmt.Errorf("listen on loopback: %w", err)
 	}
 	defer ln.Close()
-	var wg sync.WaitGroup
-	accepted := make(chan net.Conn, 1)
-	wg.Add(1)
+	type accepted struct {
+		c   net.Conn
+		err error
+	}
+	ch := make(chan accepted, 1)
 	go func() {
-		defer wg.Done()
 		c, err := ln.Accept()
-		if err != nil {
-			accepted <- nil
-			return
-		}
-		accepted <- c
-		serve(c)
+		ch <- accepted{c, err}
 	}()
 	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", ln.Addr().String())
+	client, err = d.DialContext(ctx, "tcp", ln.Addr().String())
 	if err != nil {
 		ln.Close()
-		wg.Wait()
-		return nil, nil, fmt.Errorf("connect over loopback: %w", err)
+		<-ch
+		return nil, nil, nil, fmt.Errorf("connect over loopback: %w", err)
 	}
-	peer := <-accepted
-	// A cancelled context unblocks reads and writes in both directions.
-	stopAfter := context.AfterFunc(ctx, func() {
-		c.Close()
-		if peer != nil {
-			peer.Close()
-		}
-	})
-	stop := func() {
-		stopAfter()
-		c.Close()
-		if peer != nil {
-			peer.Close()
-		}
-		wg.Wait()
+	a := <-ch
+	if a.err != nil {
+		client.Close()
+		return nil, nil, nil, fmt.Errorf("accept on loopback: %w", a.err)
 	}
-	if peer == nil {
-		stop()
-		return nil, nil, errors.New("accept on loopback failed")
+	server = a.c
+	closeBoth := func() {
+		client.Close()
+		server.Close()
 	}
-	return c, stop, nil
+	stopAfter := context.AfterFunc(ctx, closeBoth)
+	return client, server, func() { stopAfter(); closeBoth() }, nil
 }
 
+// loopBatch is the bytes one loopback op moves; it fits in the socket
+// buffers, so the writes never wait for the reads that follow them.
+const loopBatch = 32 * msgSize
+
 func (s *session) loopSend(ctx context.Context, st *step) ([]float64, error) {
-	c, stop, err := loopPair(ctx, func(peer net.Conn) {
-		io.CopyBuffer(io.Discard, peer, make([]byte, 64<<10))
-	})
+	client, server, stop, err := loopPair(ctx)
 	if err != nil {
 		return []float64{0}, err
 	}
 	defer stop()
 	msg := incompressible(msgSize)
-	v, err := rounder{s: s, st: st, name: resource.LoopSend, op: func() (int, error) {
-		for range 32 {
-			if _, err := c.Write(msg); err != nil {
+	sink := make([]byte, loopBatch)
+	v, err := rounder{s: s, st: st, name: resource.LoopSend, cpuBound: true, op: func() (int, error) {
+		for range loopBatch / msgSize {
+			if _, err := client.Write(msg); err != nil {
 				return 0, fmt.Errorf("send over loopback: %w", err)
 			}
 		}
-		return 32 * msgSize, nil
+		if _, err := io.ReadFull(server, sink); err != nil {
+			return 0, fmt.Errorf("receive over loopback: %w", err)
+		}
+		return loopBatch, nil
 	}}.rate(ctx)
 	return []float64{v}, err
 }
 
 func (s *session) loopRecv(ctx context.Context, st *step) ([]float64, error) {
-	c, stop, err := loopPair(ctx, func(peer net.Conn) {
-		chunk := incompressible(64 << 10)
-		for {
-			if _, err := peer.Write(chunk); err != nil {
-				return
-			}
-		}
-	})
+	client, server, stop, err := loopPair(ctx)
 	if err != nil {
 		return []float64{0}, err
 	}
 	defer stop()
+	chunk := incompressible(loopBatch)
 	buf := make([]byte, msgSize)
-	v, err := rounder{s: s, st: st, name: resource.LoopRecv, op: func() (int, error) {
-		total := 0
-		for range 32 {
-			n, err := c.Read(buf)
-			total += n
+	v, err := rounder{s: s, st: st, name: resource.LoopRecv, cpuBound: true, op: func() (int, error) {
+		if _, err := server.Write(chunk); err != nil {
+			return 0, fmt.Errorf("send over loopback: %w", err)
+		}
+		for got := 0; got < loopBatch; {
+			n, err := client.Read(buf)
+			got += n
 			if err != nil {
-				return total, fmt.Errorf("receive over loopback: %w", err)
+				return got, fmt.Errorf("receive over loopback: %w", err)
 			}
 		}
-		return total, nil
+		return loopBatch, nil
 	}}.rate(ctx)
 	return []float64{v}, err
 }
@@ -370,7 +378,7 @@ func (s *session) logRate(ctx context.Context, st *step) ([]float64, error) {
 	prefix := []byte(time.Now().UTC().Format("2006-01-02 15:04:05") + " benchmark: vessel v1 log line ")
 	line := make([]byte, 0, 128)
 	seq := 0
-	v, err := rounder{s: s, st: st, name: resource.LogRate,
+	v, err := rounder{s: s, st: st, name: resource.LogRate, cpuBound: true,
 		setup: func() error {
 			// Empty the log each round: the rate, not the file, is wanted.
 			if err := f.Truncate(0); err != nil {
@@ -382,7 +390,7 @@ func (s *session) logRate(ctx context.Context, st *step) ([]float64, error) {
 			total := 0
 			for range 32 {
 				seq++
-				line = append(append(line[:0], prefix...), strconv.Itoa(seq)...)
+				line = strconv.AppendInt(append(line[:0], prefix...), int64(seq), 10)
 				line = append(line, " of the lograte probe, padded to a typical length\n"...)
 				n, err := f.Write(line)
 				total += n
