@@ -148,7 +148,7 @@ func wait(t *testing.T, done chan outcome) outcome {
 	return outcome{}
 }
 
-func options(t *testing.T, bad bool) install.Options {
+func options(t testing.TB, bad bool) install.Options {
 	dir := t.TempDir()
 	return install.Options{Dir: filepath.Join(dir, "node"), Vesselinfo: sample, Percent: 10, Measured: measured(t, dir, bad)}
 }
