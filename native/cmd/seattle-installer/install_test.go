@@ -20,8 +20,8 @@ import (
 )
 
 const (
-	installSample = "../../assets/vesselinfo.sample"
-	installMeasured     = "../../install/testdata/measured.json"
+	installSample   = "../../assets/vesselinfo.sample"
+	installMeasured = "../../install/testdata/measured.json"
 )
 
 // negativeMeasurements has a memory measurement that Check refuses, so the
@@ -547,4 +547,3 @@ func TestInstallReadOnlyDirectory(t *testing.T) {
 	}
 	os.Remove(path)
 }
-
