@@ -86,6 +86,30 @@ var steps = []step{
 	{names: []resource.Name{resource.LogRate}, detail: "appending log lines to a file", share: 0.10, run: (*session).logRate},
 }
 
+// Method says in a few words how a resource is measured (on this OS), for
+// the benchmark's table and the donor's window.
+func Method(n resource.Name) string {
+	if m, ok := methods[n]; ok {
+		return m
+	}
+	return "not measured: the default is used, as in the original"
+}
+
+var methods = map[resource.Name]string{
+	resource.CPU:         "physical cores, capped by CPU affinity and the cgroup CPU quota",
+	resource.Memory:      "total physical memory, capped by the cgroup memory limits",
+	resource.DiskUsed:    "space free to an unprivileged user where it installs",
+	resource.FilesOpened: "a third of the open-files limit the program started with",
+	resource.InSockets:   "a third of the open-files limit the program started with",
+	resource.OutSockets:  "a third of the open-files limit the program started with",
+	resource.Random:      "64-byte reads of the OS's secure random source",
+	resource.FileWrite:   "4 KiB writes, each synced to the disk",
+	resource.FileRead:    "4 KiB reads that bypass the page cache",
+	resource.LoopSend:    "1 KiB messages sent over loopback TCP",
+	resource.LoopRecv:    "1 KiB reads received over loopback TCP",
+	resource.LogRate:     "log lines appended to a file, one write each",
+}
+
 // countShare is the weight of a count step in the progress fraction.
 const countShare = 0.015
 
