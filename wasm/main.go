@@ -22,7 +22,13 @@ func main() {
 	select {} // keep the function alive for the page's lifetime
 }
 
-var stringSlice = js.Global().Get("String").Get("prototype").Get("slice")
+// Looked up once rather than on every call: each lookup crosses into
+// JavaScript.
+var (
+	stringSlice = js.Global().Get("String").Get("prototype").Get("slice")
+	uint8Array  = js.Global().Get("Uint8Array")
+	jsonObject  = js.Global().Get("JSON")
+)
 
 func validate(_ js.Value, args []js.Value) (out any) {
 	defer func() {
@@ -45,7 +51,7 @@ func validate(_ js.Value, args []js.Value) (out any) {
 		// slice returns the string itself when it is short enough.
 		arg = stringSlice.Call("call", arg, 0, keep)
 		src = []byte(arg.String())
-	case arg.InstanceOf(js.Global().Get("Uint8Array")):
+	case arg.InstanceOf(uint8Array):
 		// Bytes as read from a file, invalid UTF-8 and all, exactly as the
 		// native validator sees them.
 		if arg.Length() > keep {
@@ -59,12 +65,12 @@ func validate(_ js.Value, args []js.Value) (out any) {
 	// The result crosses as JSON text: one string copy instead of a call per
 	// field, and exactly the bytes that validate --json prints natively.
 	res := vesselinfo.Validate(src)
-	return js.Global().Get("JSON").Call("parse", string(res.JSON()))
+	return jsonObject.Call("parse", string(res.JSON()))
 }
 
 func failure(msg string) js.Value {
 	res := vesselinfo.Result{Errors: vesselinfo.Errors{{Line: 1, Message: msg}}}
-	return js.Global().Get("JSON").Call("parse", string(res.JSON()))
+	return jsonObject.Call("parse", string(res.JSON()))
 }
 
 // describe says what a recovered panic was without fmt, which would add a

@@ -133,7 +133,7 @@ func TestWASMMatchesNative(t *testing.T) {
 	}
 }
 
-func goBuild(t *testing.T, env []string, args ...string) {
+func goBuild(t testing.TB, env []string, args ...string) {
 	t.Helper()
 	cmd := exec.Command("go", append([]string{"build"}, args...)...)
 	cmd.Dir = moduleRoot
