@@ -233,3 +233,37 @@ func TestWebviewWindowUnderXvfb(t *testing.T) {
 		})
 	}
 }
+
+func TestWebviewWithoutDisplayFallsBackToBrowser(t *testing.T) {
+	dir := t.TempDir()
+	p := startUI(t, []string{"DISPLAY=", "WAYLAND_DISPLAY="}, "install", "--ui", "webview", "--no-open",
+		"--measured", writeMeasured(t, dir), "--dir", filepath.Join(dir, "node"), "--vesselinfo", sampleVesselinfo)
+	if !strings.HasPrefix(p.url, "http://127.0.0.1:") {
+		t.Errorf("address %q", p.url)
+	}
+	p.cmd.Process.Signal(syscall.SIGINT)
+	if code := p.wait(t); code != exitFail {
+		t.Errorf("exit %d, want 1", code)
+	}
+	if !strings.Contains(p.stderr.String(), "using the browser instead") {
+		t.Errorf("stderr does not say why there is no window: %s", &p.stderr)
+	}
+}
+
+func TestDefaultUIFollowsTheDisplay(t *testing.T) {
+	for _, tc := range []struct {
+		name, display, want string
+	}{
+		{"window with a display", ":0", "default: webview"},
+		{"terminal without one", "", "default: none"},
+	} {
+		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
+			cmd := exec.Command(binPath, "install", "--help")
+			cmd.Env = append(os.Environ(), "DISPLAY="+tc.display, "WAYLAND_DISPLAY=")
+			out, _ := cmd.CombinedOutput()
+			if !strings.Contains(string(out), tc.want) {
+				t.Errorf("--help says %q, want %q", out, tc.want)
+			}
+		})
+	}
+}
