@@ -19,7 +19,6 @@
 
   let ws = null;
   let since = 0;           // seq of the last host message handled
-  let hello = null;
   let valid = false;       // vesselinfo passed the WebAssembly validator
   let finished = false;    // a result arrived
   let retry = 250;         // reconnect delay, ms
@@ -107,7 +106,6 @@
       return;
     }
     // A replay from the start: forget what an earlier session drew.
-    hello = m;
     finished = false;
     started = false;
     $('resource-rows').textContent = '';

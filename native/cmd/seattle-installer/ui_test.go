@@ -207,6 +207,16 @@ func TestBrowserInstallEndToEnd(t *testing.T) {
 		t.Errorf("focus in the dialog is on %q, want the continue button (keyboard)", got)
 	}
 	chrometest.Screenshot(t, ctx, shots, "3-prompt")
+
+	// A reload resumes: the page replays everything and asks again.
+	chrometest.Do(t, ctx, "reload the page", chromedp.Reload())
+	chrometest.WaitFor(t, ctx, "the question after the reload", `document.getElementById('prompt').open`, 20*time.Second)
+	if got := chrometest.Eval[int](t, ctx, `document.querySelectorAll('#resource-rows tr').length`); got != 15 {
+		t.Errorf("after the reload the page shows %d measured resources, want 15", got)
+	}
+	if got := chrometest.Text(t, ctx, "#status"); got != "Installing 20 %" {
+		t.Errorf("status after the reload %q", got)
+	}
 	chrometest.Do(t, ctx, "answer continue", chromedp.Click(chromedp.CSS(`#prompt button[data-choice="continue"]`)))
 
 	// After: progress at 100 %, the summary, the picture of the plan.
