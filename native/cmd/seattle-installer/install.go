@@ -52,7 +52,7 @@ func runInstall(ctx context.Context, e *env, args []string) int {
 	fs.SetOutput(e.stderr)
 	beside := installerDir()
 	dir := fs.String("dir", beside, "install `DIR`ectory: the node's state goes here")
-	vinfo := fs.String("vesselinfo", "", "the vesselinfo `FILE` (default: vesselinfo in the install directory's installer, "+filepath.Join(beside, "vesselinfo")+")")
+	vinfo := fs.String("vesselinfo", filepath.Join(beside, "vesselinfo"), "the vesselinfo `FILE` that lists the vessels (it ships beside the installer)")
 	percent := percentFlag(10)
 	fs.Var(&percent, "percent", "share of this machine to donate, in `P`ercent: more than 0, at most 100")
 	measured := fs.String("measured", "", "skip the benchmark and use the measurements in `FILE`, as `seattle-installer benchmark --json` writes them")
@@ -97,9 +97,6 @@ Flags:
 	if fs.NArg() > 0 {
 		fmt.Fprintf(e.stderr, "install: unexpected argument %q; every setting is a flag (see --help)\n", fs.Arg(0))
 		return exitUsage
-	}
-	if *vinfo == "" {
-		*vinfo = filepath.Join(beside, "vesselinfo")
 	}
 	opts := install.Options{
 		Dir:            *dir,

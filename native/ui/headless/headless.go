@@ -59,6 +59,8 @@ type Observer struct {
 
 	mu         sync.Mutex
 	bar        *progressbar.ProgressBar
+	described  string // the bar's description, kept across Suspend
+	suspended  bool   // a question was asked on the terminal since the last answer
 	lastDetail string
 }
 
@@ -93,6 +95,7 @@ func (o *Observer) Event(e install.Event) {
 func (o *Observer) Suspend() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.suspended = true
 	if o.bar != nil {
 		o.bar.Clear()
 		o.bar = nil
@@ -121,28 +124,37 @@ func (o *Observer) barEvent(e install.Event) {
 			o.bar.Clear()
 			o.bar = nil
 		}
-		if e.Prompt != nil {
+		// A donor who typed the answer has it on the screen already; an
+		// answer from --yes (or from nobody) is shown so the donor sees it.
+		if e.Prompt != nil && !o.suspended {
 			fmt.Fprintf(o.term, "\r%s → %s\n", e.Prompt.Question, e.Detail)
 		}
+		o.suspended = false
 		return
 	}
-	if o.bar == nil {
+	fresh := o.bar == nil
+	if fresh {
 		o.bar = progressbar.NewOptions(1000,
 			progressbar.OptionSetWriter(o.term),
 			progressbar.OptionSetWidth(30),
 			progressbar.OptionSetPredictTime(false),
 			progressbar.OptionShowDescriptionAtLineEnd(),
-			progressbar.OptionSetRenderBlankState(true),
 		)
 	}
+	described := o.described
 	if e.Kind == install.PhaseStarted || (e.Kind == install.Progress && e.Detail != "") {
 		d := string(e.Phase)
 		if e.Detail != "" {
 			d += ": " + e.Detail
 		}
-		o.bar.Describe(shorten(d, 50))
+		o.described = shorten(d, 50)
 	}
+	// Position first, then the text: a new bar (after a question) must
+	// not flash 0%.
 	o.bar.Set(int(1000 * e.Overall))
+	if fresh || o.described != described {
+		o.bar.Describe(o.described)
+	}
 }
 
 func shorten(s string, n int) string {
