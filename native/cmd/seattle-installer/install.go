@@ -58,7 +58,7 @@ func runInstall(ctx context.Context, e *env, args []string) int {
 	measured := fs.String("measured", "", "skip the benchmark and use the measurements in `FILE`, as `seattle-installer benchmark --json` writes them")
 	yes := fs.Bool("yes", false, "if measurements fail, continue with safe default values without asking")
 	prepend := fs.String("repy-prepend-dir", "", "copy the files of the security layer `DIR`ectory into every vessel")
-	ui := fs.String("ui", "", "how to show the install: webview (a window), browser, or none (this terminal); default: "+defaultUI())
+	ui := fs.String("ui", "", "`MODE`: how to show the install: webview (a window), browser, or none (this terminal); default: "+defaultUI())
 	noOpen := fs.Bool("no-open", false, "with --ui browser: print the page's address instead of opening a browser")
 	dryRun := fs.Bool("dry-run", false, "show the plan (what each vessel gets) and write nothing")
 	asJSON := fs.Bool("json", false, "with --ui none: print every event as a JSON line")
