@@ -24,7 +24,7 @@ import (
 // The tests run the real server on 127.0.0.1 with base installers that are
 // real builds of this repository, made once here:
 //
-//	realBase/seattle-installer-linux-amd64          CGO_ENABLED=0, as make dist builds it
+//	realBase/seattle-installer-linux-amd64          CGO_ENABLED=0, built as make dist does
 //	realBase/seattle-installer-linux-amd64-webview  the default (cgo) build
 //	realBase/seattle-installer-<other platforms>    hard links to the linux-amd64 build
 //
@@ -57,7 +57,9 @@ func testMain(m *testing.M) (int, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(dir, b.name), "../cmd/seattle-installer")
+			// The flags of make dist, so that sizes and timings are those of
+			// the real base installers.
+			cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", filepath.Join(dir, b.name), "../cmd/seattle-installer")
 			cmd.Env = append(os.Environ(), "CGO_ENABLED="+b.cgo)
 			if out, err := cmd.CombinedOutput(); err != nil {
 				errs[i] = fmt.Errorf("go build %s: %v\n%s", b.name, err, out)
@@ -78,7 +80,7 @@ func testMain(m *testing.M) (int, error) {
 
 // baseWith makes a base directory holding only the given platforms' real
 // base installers (and the webview build when linux-amd64 is among them).
-func baseWith(t *testing.T, ps ...Platform) string {
+func baseWith(t testing.TB, ps ...Platform) string {
 	t.Helper()
 	dir := t.TempDir()
 	for _, p := range ps {
@@ -105,7 +107,7 @@ type testServer struct {
 
 // startServer serves cfg on 127.0.0.1; DataDir defaults to a fresh temp dir
 // and BaseDir to every platform. The server stops when the test ends.
-func startServer(t *testing.T, cfg Config) *testServer {
+func startServer(t testing.TB, cfg Config) *testServer {
 	t.Helper()
 	if cfg.DataDir == "" {
 		cfg.DataDir = filepath.Join(t.TempDir(), "data")
@@ -141,7 +143,7 @@ type response struct {
 	body   []byte
 }
 
-func do(t *testing.T, method, url string, body io.Reader, header ...string) response {
+func do(t testing.TB, method, url string, body io.Reader, header ...string) response {
 	t.Helper()
 	req, err := http.NewRequest(method, url, body)
 	if err != nil {
