@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -422,6 +423,12 @@ func (c *conn) end() {
 	close(s.gone)
 	s.gone = make(chan struct{})
 	s.mu.Unlock()
+	// Lingering close: read what the page still sends (the rest of an
+	// oversized message) for a moment, so closing does not reset the
+	// connection and destroy the close frame that says why.
+	raw := c.ws.NetConn()
+	raw.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	io.Copy(io.Discard, io.LimitReader(raw, 4<<20))
 	c.ws.Close()
 }
 

@@ -54,8 +54,10 @@
         $('install').disabled = true; // the other window decides now
         banner('The installer was opened in another window or tab, which now controls it.', 'Use this window instead', () => { hideBanner(); connect(); });
       } else if (e.code === 4002 || finished) {
-        setStatus('The installer has ended');
-        if (!finished) banner('The installer has ended.');
+        if (!finished) {
+          setStatus('The installer has ended');
+          banner('The installer has ended.');
+        }
       } else if (e.code === 1009) {
         setStatus('Disconnected');
         banner('The installer closed the connection: a message was too large.', 'Reconnect', () => { hideBanner(); connect(); });
@@ -218,8 +220,8 @@
 
   function onProgress(m) {
     if (document.body.dataset.stage === 'before') { started = true; stage('during'); }
+    if (!m.phase) return; // the last event only says the install ended; the result tells how
     setOverall(m.overall);
-    if (!m.phase) return; // the last event says only that all is done
     let text = PHASES[m.phase] || m.phase;
     if (m.state === 'failed') text += ' failed';
     if (m.detail && m.detail.toLowerCase() !== text.toLowerCase()) text += ': ' + m.detail;
@@ -418,6 +420,7 @@
       ? 'You can close this window. Thank you for donating to Seattle!'
       : (m.log ? 'Please send the log file above, together with the vesselinfo file, to whoever gave you this installer.' : '');
     setStatus(m.ok ? 'Installed' : 'Not installed');
+    if (!m.ok && $('log').textContent) $('log-box').open = true;
     $('after-title').focus();
   }
 

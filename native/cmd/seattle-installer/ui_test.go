@@ -355,3 +355,41 @@ func quoteJS(s string) string {
 	b.WriteByte('"')
 	return b.String()
 }
+
+func TestBrowserDeclineShowsTheLog(t *testing.T) {
+	shots := chrometest.ScreenshotDir(t)
+	dir := t.TempDir()
+	node := filepath.Join(dir, "node")
+	p := startUI(t, nil, "install", "--ui", "browser", "--no-open",
+		"--measured", writeMeasured(t, dir), "--dir", node, "--vesselinfo", sampleVesselinfo)
+	ctx := chrometest.New(t, 640, 480)
+	chrometest.Do(t, ctx, "open the page", chromedp.Navigate(p.url))
+	chrometest.WaitFor(t, ctx, "the vessels", `document.body.dataset.vessels === 'valid'`, 20*time.Second)
+	chrometest.Do(t, ctx, "press Install", chromedp.Click(chromedp.CSS("#install")))
+	chrometest.WaitFor(t, ctx, "the question", `document.getElementById('prompt').open`, 20*time.Second)
+	chrometest.NoOverflow(t, ctx, "the question at 640x480")
+	chrometest.Screenshot(t, ctx, shots, "decline-1-prompt-640x480")
+	chrometest.Do(t, ctx, "answer cancel", chromedp.Click(chromedp.CSS(`#prompt button[data-choice="cancel"]`)))
+	chrometest.WaitFor(t, ctx, "the result", `document.body.dataset.result === 'failed'`, 20*time.Second)
+	if chrometest.Eval[bool](t, ctx, `document.getElementById('prompt').open`) {
+		t.Error("the dialog is still open after the answer")
+	}
+	logPath := chrometest.Text(t, ctx, "#log-path")
+	if _, err := os.Stat(logPath); err != nil {
+		t.Errorf("the page names the log %q, which is not there: %v", logPath, err)
+	}
+	if got := chrometest.Text(t, ctx, "#after-hint"); !strings.Contains(got, "send the log file") {
+		t.Errorf("the page does not say what to do with the log: %q", got)
+	}
+	if !chrometest.Eval[bool](t, ctx, `document.getElementById('log-box').open`) {
+		t.Error("the install log is not opened after a failure")
+	}
+	chrometest.NoOverflow(t, ctx, "failure at 640x480")
+	chrometest.Screenshot(t, ctx, shots, "decline-2-result-640x480")
+	if code := p.wait(t); code != exitFail {
+		t.Errorf("exit %d, want 1", code)
+	}
+	if _, err := os.Stat(filepath.Join(node, "vesseldict")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a declined install wrote a vesseldict (%v)", err)
+	}
+}
