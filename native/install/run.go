@@ -388,7 +388,7 @@ func reportLine(rep resource.Report) string {
 		case v == nil:
 			fmt.Fprintf(&b, "%s -", n)
 		default:
-			fmt.Fprintf(&b, "%s %s", n, strconv.FormatFloat(*v, 'g', -1, 64))
+			fmt.Fprintf(&b, "%s %s", n, strconv.FormatFloat(*v, 'f', -1, 64))
 		}
 	}
 	return b.String()

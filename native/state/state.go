@@ -160,6 +160,9 @@ func Write(ctx context.Context, dir string, in Install, step Step) (*Written, er
 			clash = append(clash, name)
 		}
 	}
+	if len(clash) > 0 && exists(filepath.Join(dir, ManifestFile)) {
+		return nil, fmt.Errorf("%s holds files of an earlier install whose uninstall did not finish (%s); finish it with: seattle-installer uninstall --dir %s", dir, strings.Join(clash, ", "), dir)
+	}
 	if len(clash) > 0 {
 		return nil, fmt.Errorf("%s already holds %s, from an earlier install or someone else; the install does not overwrite them: move them away or choose another directory", dir, strings.Join(clash, ", "))
 	}

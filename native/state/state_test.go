@@ -132,6 +132,10 @@ func TestWriteRefuses(t *testing.T) {
 		{"a_resource_file_in_the_way", func(dir string) { os.WriteFile(filepath.Join(dir, "resource.v2"), []byte("mine"), 0o644) }, "resource.v2"},
 		{"a_vessel_directory_in_the_way", func(dir string) { os.Mkdir(filepath.Join(dir, "v4"), 0o755) }, "v4"},
 		{"a_subdirectory_in_the_layer", nil, "not a regular file"},
+		{"an_unfinished_uninstall", func(dir string) {
+			os.WriteFile(filepath.Join(dir, ManifestFile), manifestText([]string{"file resource.v1"}), 0o644)
+			os.WriteFile(filepath.Join(dir, "resource.v1"), []byte("left"), 0o644)
+		}, "seattle-installer uninstall --dir"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
