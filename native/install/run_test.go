@@ -14,6 +14,7 @@ import (
 	"github.com/seattletestbed/seattle-installer/native/benchmark"
 	"github.com/seattletestbed/seattle-installer/native/resource"
 	"github.com/seattletestbed/seattle-installer/native/state"
+	"github.com/seattletestbed/seattle-installer/wasm/vesselinfo"
 )
 
 const sample = "../assets/vesselinfo.sample"
@@ -167,6 +168,13 @@ func TestRunFails(t *testing.T) {
 			os.WriteFile(p, []byte("Percent 40\nOwner 3 5\nowner 3 5\n"), 0o644)
 			o.Vesselinfo = p
 		}, []string{"vesselinfo has", "error", "Nothing was installed", "send it together with your vesselinfo"}, ":3:"},
+		{"oversized_vesselinfo", func(t *testing.T, o *Options) {
+			o.Vesselinfo = writeTemp(t, "Percent 100\nOwner 3 5\n"+strings.Repeat("User 3 5\n", vesselinfo.MaxSize/9+1))
+		}, []string{"larger than the limit"}, "larger than the limit"},
+		{"binary_vesselinfo", func(t *testing.T, o *Options) {
+			o.Vesselinfo = writeTemp(t, "\x00\xff\xfe\x1b[2J\x7fELF")
+		}, []string{"error"}, ":1:"},
+		{"missing_security_layer_directory", func(t *testing.T, o *Options) { o.RepyPrependDir = "/nonexistent/layer" }, []string{"security layer directory", "no such file"}, "no such file"},
 		{"missing_vesselinfo", func(t *testing.T, o *Options) { o.Vesselinfo = "/nonexistent/vesselinfo" }, []string{"no such file", "Download the installer again"}, "no such file"},
 		{"vesselinfo_is_a_directory", func(t *testing.T, o *Options) { o.Vesselinfo = t.TempDir() }, []string{"is a directory"}, "is a directory"},
 		{"insufficient_resources", func(t *testing.T, o *Options) {
@@ -211,6 +219,9 @@ func TestRunFails(t *testing.T) {
 			log, _ := os.ReadFile(filepath.Join(dir, state.TempLogFile))
 			if !strings.Contains(string(log), tc.logHas) {
 				t.Errorf("the kept log lacks %q:\n%s", tc.logHas, log)
+			}
+			if len(log) > 64<<10 {
+				t.Errorf("the log is %d bytes: it copied a hostile input whole", len(log))
 			}
 			if res.LogPath != filepath.Join(dir, state.TempLogFile) {
 				t.Errorf("LogPath = %q", res.LogPath)
