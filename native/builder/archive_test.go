@@ -334,6 +334,11 @@ func checkInstalled(t *testing.T, dir string) {
 			t.Errorf("vesseldict lacks %s:\n%s", want, dict)
 		}
 	}
+	// The node manager reads it as a Python literal.
+	py := `import ast, sys; d = ast.literal_eval(open(sys.argv[1]).read()); assert sorted(d) == ['v1', 'v2'], d; assert d['v1']['userkeys'] == [{'e': 23456789123, 'n': 23456789123456789123456789}], d`
+	if out, err := exec.Command("python3", "-c", py, filepath.Join(dir, "vesseldict")).CombinedOutput(); err != nil {
+		t.Errorf("python3 reading the vesseldict: %v\n%s", err, out)
+	}
 	for _, v := range []string{"resource.v1", "resource.v2"} {
 		b, err := os.ReadFile(filepath.Join(dir, v))
 		if err != nil || !bytes.Contains(b, []byte("resource cpu ")) {
