@@ -2,15 +2,18 @@ package builder
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/seattletestbed/seattle-installer/wasm/vesselinfo"
 )
@@ -296,5 +299,45 @@ func TestNoBaseDirectory(t *testing.T) {
 	_, err := New(Config{DataDir: t.TempDir(), BaseDir: filepath.Join(t.TempDir(), "missing")})
 	if err == nil || !strings.Contains(err.Error(), "make dist") {
 		t.Errorf("New with a missing base directory: %v, want an error that says to run make dist", err)
+	}
+}
+
+func TestOversizedHeaders(t *testing.T) {
+	s := startServer(t, Config{BaseDir: baseWith(t, LinuxAMD64)})
+	r := do(t, "GET", s.url+"/", nil, "X-Junk", strings.Repeat("a", 100<<10))
+	if r.status != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("100 KiB of headers: %d, want 431", r.status)
+	}
+}
+
+// TestSlowHeadersAreCut: a client that never finishes its request
+// (slowloris) loses its connection after the header timeout.
+func TestSlowHeadersAreCut(t *testing.T) {
+	s, err := New(Config{DataDir: t.TempDir(), BaseDir: baseWith(t, LinuxAMD64)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.readHeaderTimeout = 300 * time.Millisecond
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.Serve(ctx, ln)
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	start := time.Now()
+	_, err = io.ReadAll(c)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("the server kept a connection with unfinished headers open for 10 s")
+	}
+	if waited := time.Since(start); waited < 200*time.Millisecond {
+		t.Errorf("connection closed after %v, before the header timeout", waited)
 	}
 }

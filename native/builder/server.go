@@ -51,6 +51,10 @@ type Server struct {
 	static  map[string]staticFile
 	flight  flight
 
+	// readHeaderTimeout is readHeaderTimeout, a field so that a test can
+	// shorten it.
+	readHeaderTimeout time.Duration
+
 	requests, posts, stored, built, downloads atomic.Int64
 	inFlight                                  atomic.Int64 // archive responses being written
 }
@@ -115,7 +119,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, recipes: map[Platform]*lazyRecipe{}, static: static}
+	s := &Server{cfg: cfg, log: log, recipes: map[Platform]*lazyRecipe{}, static: static, readHeaderTimeout: readHeaderTimeout}
 	for _, b := range bases {
 		s.recipes[b.platform] = &lazyRecipe{base: b}
 	}
@@ -173,7 +177,7 @@ func (s *Server) Warm(ctx context.Context) error {
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.Handler(),
-		ReadHeaderTimeout: readHeaderTimeout,
+		ReadHeaderTimeout: s.readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
