@@ -313,7 +313,10 @@ func (r *runner) readVesselinfo() ([]vesselinfo.Vessel, error) {
 			if len(src) <= 64<<10 {
 				r.logf("vesselinfo contents:\n%s", src)
 			}
-			return nil, fmt.Errorf("%s has %d error%s (the first: line %d: %s)", path, len(errs), plural(len(errs)), errs[0].Line, errs[0].Message)
+			if len(errs) == 1 {
+				return nil, fmt.Errorf("%s has an error: line %d: %s", path, errs[0].Line, errs[0].Message)
+			}
+			return nil, fmt.Errorf("%s has %d errors, listed in the log; the first: line %d: %s", path, len(errs), errs[0].Line, errs[0].Message)
 		}
 		return nil, err
 	}
