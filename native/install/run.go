@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/seattletestbed/seattle-installer/native/assets"
@@ -220,7 +222,15 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		r.emit(Event{Kind: Progress, Phase: PhaseWrite, Fraction: f, Detail: detail})
 	})
 	if err != nil {
-		next := "Nothing was installed; free some space or make the directory writable (or choose another --dir), then run the installer again."
+		next := "Nothing was installed; fix that and run the installer again, or choose another --dir."
+		switch {
+		case errors.Is(err, syscall.ENOSPC):
+			next = "Nothing was installed; free some space on that disk (or choose another --dir), then run the installer again."
+		case errors.Is(err, syscall.EROFS):
+			next = "Nothing was installed; that file system is read-only: choose another --dir."
+		case errors.Is(err, fs.ErrPermission):
+			next = "Nothing was installed; this user may not write there: choose another --dir, or run the installer as a user who may."
+		}
 		if errors.Is(err, state.ErrAlreadyInstalled) {
 			next = "Nothing was changed. To install again, first run: seattle-installer uninstall --dir " + dir
 		}

@@ -175,6 +175,9 @@ func Write(ctx context.Context, dir string, in Install, step Step) (*Written, er
 
 	staging := filepath.Join(dir, stagingDir)
 	if err := stage(ctx, dir, staging, in, prepend, manifest, entries, oldLog, step); err != nil {
+		if !exists(staging) {
+			return nil, err
+		}
 		if rmErr := os.RemoveAll(staging); rmErr != nil {
 			err = fmt.Errorf("%w (and removing %s failed: %v)", err, staging, rmErr)
 		}
@@ -223,7 +226,7 @@ func Write(ctx context.Context, dir string, in Install, step Step) (*Written, er
 func stage(ctx context.Context, dir, staging string, in Install, prepend, manifest, entries []string, oldLog bool, step Step) error {
 	Checkpoint("create the staging directory")
 	if err := os.Mkdir(staging, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", staging, err)
+		return err // "mkdir PATH: reason" already
 	}
 	total := float64(2*len(in.Vessels) + 4)
 	done := 0.0
@@ -251,7 +254,7 @@ func stage(ctx context.Context, dir, staging string, in Install, prepend, manife
 		vdir := filepath.Join(staging, v.Name)
 		Checkpoint("create directory " + v.Name)
 		if err := os.Mkdir(vdir, 0o755); err != nil {
-			return fmt.Errorf("create %s: %w", vdir, err)
+			return err
 		}
 		for _, f := range prepend {
 			if err := copyFile(filepath.Join(in.PrependDir, f), filepath.Join(vdir, f)); err != nil {
@@ -465,24 +468,22 @@ func syncTree(root string) error {
 // (see Checkpoint) to leave a partial file behind.
 func writeFile(path string, data []byte) error {
 	Checkpoint("create " + rel(path))
+	// The errors of os name the path already ("write PATH: reason").
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return fmt.Errorf("create %s: %w", path, err)
+		return err
 	}
 	half := len(data) / 2
 	if _, err := f.Write(data[:half]); err != nil {
 		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
+		return err
 	}
 	Checkpoint("half-written " + rel(path))
 	if _, err := f.Write(data[half:]); err != nil {
 		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
+		return err
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return f.Close()
 }
 
 func copyFile(from, to string) error {

@@ -502,7 +502,7 @@ func TestInstallDiskFull(t *testing.T) {
 	if r.code != exitFail {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
-	for _, s := range []string{"no space left on device", dir + "/", "Nothing was installed", "free some space", filepath.Join(dir, state.TempLogFile)} {
+	for _, s := range []string{"no space left on device", dir + "/", "Nothing was installed", "free some space on that disk", filepath.Join(dir, state.TempLogFile)} {
 		if !strings.Contains(r.stderr, s) {
 			t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
 		}
@@ -526,7 +526,7 @@ func TestInstallReadOnlyDirectory(t *testing.T) {
 	if r.code != exitFail {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
-	for _, s := range []string{"read-only file system", dir, "installer_benchmark-"} {
+	for _, s := range []string{"read-only file system", dir, "installer_benchmark-", "choose another --dir"} {
 		if !strings.Contains(r.stderr, s) {
 			t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
 		}
