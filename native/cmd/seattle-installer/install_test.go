@@ -310,6 +310,9 @@ func TestUninstall(t *testing.T) {
 			t.Errorf("%v: exit %d", args, r.code)
 		}
 	}
+	if r := runBinary(t, "", "uninstall", "--help"); r.code != exitOK || !strings.Contains(r.stderr, "Files added since") {
+		t.Errorf("uninstall --help: exit %d\n%s", r.code, r.stderr)
+	}
 }
 
 // pausedRun starts the binary with the test seam set to pause at
