@@ -173,114 +173,84 @@ type field struct {
 	digits     bool // only 0-9, and not empty
 }
 
-// next returns the next field of the current line, or ok false at its end.
-// It leaves p.pos at the start of the line end ("\n", "\r\n" or the end of
-// the file), so that rest of the line can be counted or skipped.
+// split reads the current line: it stores its first len(fs) fields in fs,
+// returns how many fields the line has, and moves past the line's end ("\n",
+// "\r\n" or the end of the file; a lone "\r" is part of a field).
 //
-// This is the parser's hot loop: key digits are scanned once, by the inner
-// digit loop, and nothing allocates.
-func (p *parser) next() (f field, ok bool) {
+// This is the parser's hot loop, one call per line: key digits are scanned
+// once, eight at a time, and nothing allocates. (Calls are dear in Go's
+// WebAssembly, which is why this is one function and not a field iterator.)
+func (p *parser) split(fs []field) (n int) {
 	src, i := p.src, p.pos
-	for i < len(src) && (src[i] == ' ' || src[i] == '\t') {
-		i++
-	}
-	if p.atEOL(i) {
-		p.pos = i
-		return field{}, false
-	}
-	f.start = i
-	for i+8 <= len(src) && digits8(binary.LittleEndian.Uint64(src[i:])) {
-		i += 8
-	}
-	for i < len(src) && src[i]-'0' <= 9 {
-		i++
-	}
-	f.digits = i > f.start
-	for i < len(src) {
-		c := src[i]
-		if c == ' ' || c == '\t' || c == '\n' || (c == '\r' && p.atEOL(i)) {
-			break
-		}
-		f.digits = false
-		i++
-	}
-	f.end = i
-	p.pos = i
-	return f, true
-}
-
-// atEOL reports whether a line ends at src[i]: "\n", "\r\n" or the end of
-// the file. A lone "\r" is not a line end.
-func (p *parser) atEOL(i int) bool {
-	src := p.src
-	if i >= len(src) {
-		return true
-	}
-	switch src[i] {
-	case '\n':
-		return true
-	case '\r':
-		return i+1 < len(src) && src[i+1] == '\n'
-	}
-	return false
-}
-
-// endLine counts the remaining fields of the line and moves past its end.
-func (p *parser) endLine() (more int) {
 	for {
-		if _, ok := p.next(); !ok {
+		for i < len(src) && (src[i] == ' ' || src[i] == '\t') {
+			i++
+		}
+		if i == len(src) {
 			break
 		}
-		more++
+		if c := src[i]; c == '\n' {
+			i++
+			break
+		} else if c == '\r' && i+1 < len(src) && src[i+1] == '\n' {
+			i += 2
+			break
+		}
+		start := i
+		for i+8 <= len(src) && digits8(binary.LittleEndian.Uint64(src[i:])) {
+			i += 8
+		}
+		for i < len(src) && src[i]-'0' <= 9 {
+			i++
+		}
+		digits := i > start
+		for i < len(src) {
+			c := src[i]
+			if c == ' ' || c == '\t' || c == '\n' || c == '\r' && i+1 < len(src) && src[i+1] == '\n' {
+				break
+			}
+			digits = false
+			i++
+		}
+		if n < len(fs) {
+			fs[n] = field{start, i, digits}
+		}
+		n++
 	}
-	if p.pos < len(p.src) && p.src[p.pos] == '\r' {
-		p.pos++
-	}
-	if p.pos < len(p.src) {
-		p.pos++ // the '\n'
-	}
-	return more
+	p.pos = i
+	return n
 }
-
-func (p *parser) text(f field) string { return string(p.src[f.start:f.end]) }
 
 func (p *parser) readLine() {
 	line := p.line
-	label, ok := p.next()
-	if !ok {
-		p.endLine()
+	var fs [3]field // a label and up to two values; more is an error
+	n := p.split(fs[:])
+	if n == 0 {
 		p.fail(line, "empty line (vesselinfo may not contain empty lines)")
 		return
 	}
+	label := p.src[fs[0].start:fs[0].end]
 	// Comparing string(bytes) with a constant does not allocate.
-	switch string(p.src[label.start:label.end]) {
+	switch string(label) {
 	case "Percent":
-		p.percentLine(line)
+		p.percentLine(line, fs[1], n-1)
 	case "Owner":
-		p.keyLine(line, "Owner")
+		p.keyLine(line, "Owner", fs[1], fs[2], n-1)
 	case "User":
-		p.keyLine(line, "User")
+		p.keyLine(line, "User", fs[1], fs[2], n-1)
 	default:
-		p.endLine()
-		if p.src[label.start] == '#' {
+		if label[0] == '#' {
 			p.fail(line, "comments are not allowed: every line is Percent, Owner or User")
 			return
 		}
-		p.fail(line, "unknown label "+quote(p.src[label.start:label.end])+": labels are Percent, Owner and User, and case matters")
+		p.fail(line, "unknown label "+quote(label)+": labels are Percent, Owner and User, and case matters")
 	}
 }
 
 // percentLine reads the values of a Percent line and starts a vessel. A
 // number that is merely not allowed (45, 200) still counts towards the sum,
 // so that the sum message appears only when it adds information.
-func (p *parser) percentLine(line int) {
-	v, ok := p.next()
-	count := 0
-	if ok {
-		count = 1 + p.endLine()
-	} else {
-		p.endLine()
-	}
+func (p *parser) percentLine(line int, v field, count int) {
 	p.closeVessel()
 	p.count++
 	p.cur, p.open = vessel{line: line}, true
@@ -338,18 +308,7 @@ func (p *parser) closeVessel() {
 	p.open = false
 }
 
-func (p *parser) keyLine(line int, label string) {
-	e, ok1 := p.next()
-	n, ok2 := p.next()
-	count := 0
-	switch {
-	case !ok1:
-		p.endLine()
-	case !ok2:
-		count = 1 + p.endLine()
-	default:
-		count = 2 + p.endLine()
-	}
+func (p *parser) keyLine(line int, label string, e, n field, count int) {
 	k, keyOK := p.key(line, label, e, n, count)
 	if !p.open {
 		p.fail(line, label+" before any Percent line: start each vessel with \"Percent N\" and put its Owner and User lines below it")
