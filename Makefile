@@ -48,8 +48,10 @@ bench: deps wasm ## measure: validator native and WASM, benchmark, install, brid
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./...
 	GOOS=js GOARCH=wasm $(GO) test -run='^$$' -bench=. -benchmem -count=1 -exec=$(WASMEXEC) ./wasm/vesselinfo
 
-run: build ## validate the shipped sample vesselinfo
+run: build ## install the shipped sample into a fresh ./_install (the window when there is a display)
 	$(BIN) validate native/assets/vesselinfo.sample
+	rm -rf _install
+	$(BIN) install --dir _install --vesselinfo native/assets/vesselinfo.sample --yes
 
 cross: wasm ## compile for every GOOS/GOARCH we ship (no cgo) and js/wasm
 	@set -e; for p in $(PLATFORMS); do \
