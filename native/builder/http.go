@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path"
+	"strconv"
 	"time"
 
 	"github.com/seattletestbed/seattle-installer/wasm/vesselinfo"
@@ -198,7 +199,7 @@ func (s *Server) store(id string, text []byte) error {
 	if ok, err := exists(path); err != nil || ok {
 		return err
 	}
-	err, _ := s.flight.do(path, func() error {
+	return s.flight.do(path, func() error {
 		if ok, err := exists(path); err != nil || ok {
 			return err
 		}
@@ -209,7 +210,6 @@ func (s *Server) store(id string, text []byte) error {
 		s.log.Info("build stored", "id", id, "bytes", len(text))
 		return nil
 	})
-	return err
 }
 
 // errNoBuild means no build has the ID asked for.
@@ -320,7 +320,11 @@ func (s *Server) handleArchive(w http.ResponseWriter, r *http.Request) {
 	s.inFlight.Add(1)
 	defer s.inFlight.Add(-1)
 	h := w.Header()
-	h.Set("Content-Type", map[bool]string{true: "application/zip", false: "application/gzip"}[p.OS() == "windows"])
+	if p.OS() == "windows" {
+		h.Set("Content-Type", "application/zip")
+	} else {
+		h.Set("Content-Type", "application/gzip")
+	}
 	h.Set("Content-Disposition", `attachment; filename="`+ArchiveName(id, p)+`"`)
 	h.Set("ETag", `"`+id+"-"+string(p)+"-"+rec.digest+`"`)
 	h.Set("Cache-Control", "public, max-age=3600")
@@ -334,7 +338,7 @@ func ArchiveName(id string, p Platform) string {
 
 // build makes one archive unless another request is making it already.
 func (s *Server) build(id string, rec *recipe, path string) error {
-	err, _ := s.flight.do(path, func() error {
+	return s.flight.do(path, func() error {
 		if ok, err := exists(path); err != nil || ok {
 			return err
 		}
@@ -350,7 +354,6 @@ func (s *Server) build(id string, rec *recipe, path string) error {
 		s.log.Info("archive built", "id", id, "platform", rec.platform, "took", time.Since(start).Round(time.Millisecond))
 		return nil
 	})
-	return err
 }
 
 // staticFile is one file of the upload page, held in memory.
@@ -451,7 +454,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Length", fmt.Sprint(len(b)+1))
+	h.Set("Content-Length", strconv.Itoa(len(b)+1))
 	w.WriteHeader(status)
 	w.Write(append(b, '\n'))
 }

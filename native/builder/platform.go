@@ -120,13 +120,15 @@ func isFile(path string) bool {
 const IDLen = 32
 
 // Normalize returns vesselinfo text as a build stores it: CRLF line ends
-// become LF, so that the same file saved on Windows or Unix is one build.
-// The validator reads both the same way.
+// become LF and a leading byte-order mark goes, so that the same file saved
+// by any editor on Windows or Unix is one build. The validator reads all
+// these forms the same way.
 func Normalize(src []byte) []byte {
-	if !strings.Contains(string(src), "\r\n") {
-		return src
+	s := strings.TrimPrefix(string(src), "\ufeff")
+	if !strings.Contains(s, "\r\n") {
+		return []byte(s)
 	}
-	return []byte(strings.ReplaceAll(string(src), "\r\n", "\n"))
+	return []byte(strings.ReplaceAll(s, "\r\n", "\n"))
 }
 
 // ID returns the build ID of vesselinfo text: the first IDLen hexadecimal

@@ -96,9 +96,8 @@ type call struct {
 }
 
 // do runs fn for key unless a run for key is in progress, in which case it
-// waits for that run. shared reports whether the result came from another
-// caller's run.
-func (g *flight) do(key string, fn func() error) (err error, shared bool) {
+// waits for that run and returns its error.
+func (g *flight) do(key string, fn func() error) error {
 	g.mu.Lock()
 	if g.calls == nil {
 		g.calls = map[string]*call{}
@@ -106,7 +105,7 @@ func (g *flight) do(key string, fn func() error) (err error, shared bool) {
 	if c, ok := g.calls[key]; ok {
 		g.mu.Unlock()
 		<-c.done
-		return c.err, true
+		return c.err
 	}
 	c := &call{done: make(chan struct{})}
 	g.calls[key] = c
@@ -119,5 +118,5 @@ func (g *flight) do(key string, fn func() error) (err error, shared bool) {
 		close(c.done)
 	}()
 	c.err = fn()
-	return c.err, false
+	return c.err
 }
