@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,13 +19,8 @@ import (
 // warm-up and for two seconds, so ns/op and MB/s leave out the start of the
 // process (b.N is not used: one run of Node is one measurement).
 func BenchmarkWASMFunction(b *testing.B) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		b.Fatal("node is not on PATH: this benchmark runs the WebAssembly validator under Node 20")
-	}
+	node := nodePath(b)
 	dir := b.TempDir()
-	wasm := filepath.Join(dir, "validator.wasm")
-	goBuild(b, []string{"GOOS=js", "GOARCH=wasm"}, "-trimpath", "-ldflags=-s -w", "-o", wasm, wasmPackage)
 	sample, err := os.ReadFile(filepath.Join(moduleRoot, "native", "assets", "vesselinfo.sample"))
 	if err != nil {
 		b.Fatal(err)
@@ -43,8 +37,7 @@ func BenchmarkWASMFunction(b *testing.B) {
 			if err := os.WriteFile(input, bc.src, 0o644); err != nil {
 				b.Fatal(err)
 			}
-			wasmExec := filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js")
-			out, err := exec.Command(node, filepath.Join("testdata", "bench.js"), wasmExec, wasm, input).CombinedOutput()
+			out, err := exec.Command(node, filepath.Join("testdata", "bench.js"), wasmExec, wasmPath, input).CombinedOutput()
 			if err != nil {
 				b.Fatalf("node bench.js: %v\n%s", err, out)
 			}

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,17 +34,9 @@ const (
 // (as bytes, and as a string when it is UTF-8) and compares each result with
 // Validate(...).JSON() byte for byte, and a sample with validate --json.
 func TestWASMMatchesNative(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatal("node is not on PATH: the differential test runs the WebAssembly validator under Node 20 (apt-get install nodejs)")
-	}
+	node := nodePath(t)
 	dir := t.TempDir()
-	wasm := filepath.Join(dir, "validator.wasm")
-	bin := filepath.Join(dir, "seattle-installer")
-	start := time.Now()
-	goBuild(t, []string{"GOOS=js", "GOARCH=wasm"}, "-trimpath", "-ldflags=-s -w", "-o", wasm, wasmPackage)
-	goBuild(t, nil, "-o", bin, cliPackage)
-	t.Logf("built the module and the binary in %v", time.Since(start).Round(time.Millisecond))
+	wasm, bin := wasmPath, binPath
 
 	cases := generate(inputs, seed)
 	valid := 0
@@ -71,11 +64,10 @@ func TestWASMMatchesNative(t *testing.T) {
 	if err := os.WriteFile(inFile, records.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	wasmExec := filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, filepath.Join("testdata", "driver.js"), wasmExec, wasm, inFile, outFile)
-	start = time.Now()
+	start := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("node driver.js: %v\n%s", err, out)
 	}
@@ -133,12 +125,85 @@ func TestWASMMatchesNative(t *testing.T) {
 	}
 }
 
-func goBuild(t testing.TB, env []string, args ...string) {
-	t.Helper()
+// TestWASMArguments calls the exported function the ways a careless page
+// might: every call returns a result object, none throws.
+func TestWASMArguments(t *testing.T) {
+	node := nodePath(t)
+	out, err := exec.Command(node, filepath.Join("testdata", "args.js"), wasmExec, wasmPath).CombinedOutput()
+	if err != nil {
+		t.Fatalf("node args.js: %v\n%s", err, out)
+	}
+	const (
+		needOne  = `{"valid":false,"vessels":[],"errors":[{"line":1,"message":"seattleValidateVesselinfo needs one argument: the text of the file, or its bytes as a Uint8Array"}]}`
+		needText = `{"valid":false,"vessels":[],"errors":[{"line":1,"message":"seattleValidateVesselinfo needs the text of the file (a string) or its bytes (a Uint8Array)"}]}`
+	)
+	want := []string{
+		needOne,  // no argument
+		needOne,  // two
+		needText, // a number
+		needText, // null
+		needText, // undefined
+		needText, // an object
+		needText, // an ArrayBuffer
+		`{"valid":true,"vessels":[{"percent":100,"owner":"3 5","users":[]}],"errors":[]}`, // a view into a larger buffer
+		needText, // a String object
+		`{"valid":false,"vessels":[],"errors":[{"line":2,"message":"Owner key: n \"\\ufffd\" is not a whole number (digits 0-9 only)"}]}`, // a lone surrogate becomes U+FFFD
+	}
+	got := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	if len(got) != len(want) {
+		t.Fatalf("%d results, want %d:\n%s", len(got), len(want), out)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("call %d:\ngot  %s\nwant %s", i, got[i], want[i])
+		}
+	}
+}
+
+// Built once by TestMain from this checkout, for every test and benchmark.
+var (
+	wasmPath string // the WebAssembly validator, as make wasm builds it
+	binPath  string // the real seattle-installer binary
+	wasmExec = filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js")
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "difftest")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	wasmPath = filepath.Join(dir, "validator.wasm")
+	binPath = filepath.Join(dir, "seattle-installer")
+	err = goBuild([]string{"GOOS=js", "GOARCH=wasm"}, "-trimpath", "-ldflags=-s -w", "-o", wasmPath, wasmPackage)
+	if err == nil {
+		err = goBuild(nil, "-o", binPath, cliPackage)
+	}
+	code := 2
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	} else {
+		code = m.Run()
+	}
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func goBuild(env []string, args ...string) error {
 	cmd := exec.Command("go", append([]string{"build"}, args...)...)
 	cmd.Dir = moduleRoot
 	cmd.Env = append(os.Environ(), env...)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %v: %v\n%s", args, err, out)
+		return fmt.Errorf("go build %v: %v\n%s", args, err, out)
 	}
+	return nil
+}
+
+func nodePath(t testing.TB) string {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("node is not on PATH: the WebAssembly validator is tested under Node 20 (apt-get install nodejs)")
+	}
+	return node
 }
