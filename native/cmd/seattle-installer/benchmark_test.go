@@ -1,0 +1,292 @@
+//go:build linux
+
+package main
+
+// End-to-end tests of `benchmark` on the real binary. Linux only: they check
+// the figures against /proc, df and the shell's ulimit, and draw on a
+// pseudo-terminal (openPTY, in install_linux_test.go).
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seattletestbed/seattle-installer/native/resource"
+)
+
+func TestBenchmarkJSON(t *testing.T) {
+	dir := t.TempDir()
+	r := runBinary(t, "", "benchmark", "--json", "--dir", dir)
+	if r.code != exitOK {
+		t.Fatalf("exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	if r.stderr != "" {
+		t.Errorf("--json wrote to stderr: %q", r.stderr)
+	}
+	// Every resource is present, in the order of the resource table, and
+	// the three unmeasured ones are null.
+	var raw struct {
+		Resources map[string]*float64 `json:"resources"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &raw); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, r.stdout)
+	}
+	last := -1
+	for _, n := range resource.All {
+		v, ok := raw.Resources[string(n)]
+		if !ok {
+			t.Errorf("%s missing", n)
+		}
+		if unmeasured := n == resource.Events || n == resource.NetRecv || n == resource.NetSend; unmeasured != (v == nil) {
+			t.Errorf("%s = %v", n, v)
+		}
+		at := strings.Index(r.stdout, `"`+string(n)+`":`)
+		if at < last {
+			t.Errorf("%s out of order", n)
+		}
+		last = at
+	}
+	// The file is what `install --measured` reads.
+	saved := filepath.Join(t.TempDir(), "measured.json")
+	if err := os.WriteFile(saved, []byte(r.stdout), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := resource.ReadReport(saved)
+	if err != nil {
+		t.Fatalf("ReadReport: %v", err)
+	}
+	vals, failures := resource.Check(rep, "amd64")
+	if len(failures) > 0 {
+		t.Errorf("failures on this machine: %v", failures)
+	}
+	meminfo, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kb float64
+	for _, line := range strings.Split(string(meminfo), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "MemTotal:" {
+			kb, _ = strconv.ParseFloat(f[1], 64)
+		}
+	}
+	if m := vals[resource.Memory]; m <= 0 || m > kb*1000 {
+		t.Errorf("memory = %v, MemTotal says %v kB", m, kb)
+	}
+	nproc, _ := exec.Command("nproc").Output()
+	if n, _ := strconv.ParseFloat(strings.TrimSpace(string(nproc)), 64); vals[resource.CPU] > n {
+		t.Errorf("cpu = %v, more than nproc %v", vals[resource.CPU], n)
+	}
+	if rep.ElapsedMS <= 0 {
+		t.Errorf("elapsed_ms = %d", rep.ElapsedMS)
+	}
+	assertNothingLeft(t, dir)
+}
+
+// TestBenchmarkReadsTheLimitItWasStartedWith lowers the open-files limit in
+// a shell before starting the binary: Go raises the soft limit at start-up,
+// and the benchmark must still count the one the donor gave it.
+func TestBenchmarkReadsTheLimitItWasStartedWith(t *testing.T) {
+	out, err := exec.Command("sh", "-c", `ulimit -n 999 && exec "$0" benchmark --json --dir "$1"`, binPath, t.TempDir()).Output()
+	if err != nil {
+		t.Fatalf("benchmark under ulimit -n 999: %v", err)
+	}
+	var rep struct {
+		Resources map[string]float64 `json:"resources"`
+	}
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"filesopened", "insockets", "outsockets"} {
+		if rep.Resources[n] != 333 {
+			t.Errorf("%s = %v, want 999 / 3 = 333", n, rep.Resources[n])
+		}
+	}
+}
+
+func TestBenchmarkTable(t *testing.T) {
+	dir := t.TempDir()
+	r := runBinary(t, "", "benchmark", "--dir", dir)
+	if r.code != exitOK {
+		t.Fatalf("exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	if r.stderr != "" {
+		t.Errorf("no terminal, yet stderr got %q", r.stderr)
+	}
+	for _, want := range []string{
+		"RESOURCE", "cpu ", " core", "memory ", " GB", "filesopened ", " files", "insockets ", " sockets",
+		"filewrite ", "B/s", "events       not measured (default 500 threads)", "synced to the disk",
+		"benchmark --json > measured.json",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("table lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "Failures") {
+		t.Errorf("failures on this machine:\n%s", r.stdout)
+	}
+	assertNothingLeft(t, dir)
+}
+
+func TestBenchmarkListsFailures(t *testing.T) {
+	// Nobody can create files in /proc: the disk probes fail, the rest is
+	// measured, and that is still a measurement (exit 0).
+	r := runBinary(t, "", "benchmark", "--dir", "/proc")
+	if r.code != exitOK {
+		t.Fatalf("exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"Failures (the install uses the default", "filewrite: create a temporary file in /proc", "filewrite    failed (default 1.2 MB/s)"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("table lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = runBinary(t, "", "benchmark", "--json", "--dir", "/proc")
+	var rep resource.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != exitOK {
+		t.Fatalf("exit %d, %v\n%s", r.code, err, r.stdout)
+	}
+	listed := map[resource.Name]bool{}
+	for _, f := range rep.Failures {
+		listed[f.Resource] = true
+	}
+	for _, n := range []resource.Name{resource.DiskUsed, resource.FileWrite, resource.FileRead, resource.LogRate} {
+		if !listed[n] {
+			t.Errorf("%s not among the failures %v", n, rep.Failures)
+		}
+	}
+}
+
+func TestBenchmarkUsage(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, nil, 0o644)
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		in   string
+	}{
+		{"help teaches", []string{"benchmark", "--help"}, exitOK, "install --measured measured.json"},
+		{"help lists flags", []string{"benchmark", "-h"}, exitOK, "-dir DIR"},
+		{"listed among the commands", []string{"--help"}, exitOK, "benchmark  measure"},
+		{"stray argument", []string{"benchmark", "/tmp"}, exitUsage, `unexpected argument "/tmp"`},
+		{"unknown flag", []string{"benchmark", "--fast"}, exitUsage, "flag provided but not defined"},
+		{"missing dir", []string{"benchmark", "--dir", "/nonexistent/x"}, exitUsage, "no such file or directory"},
+		{"dir is a file", []string{"benchmark", "--dir", file}, exitUsage, "is not a directory"},
+	} {
+		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
+			r := runBinary(t, "", tc.args...)
+			if r.code != tc.code {
+				t.Errorf("exit %d, want %d\nstderr: %s", r.code, tc.code, r.stderr)
+			}
+			if !strings.Contains(r.stdout+r.stderr, tc.in) {
+				t.Errorf("output lacks %q\nstdout: %s\nstderr: %s", tc.in, r.stdout, r.stderr)
+			}
+		})
+	}
+}
+
+// TestBenchmarkInterrupted sends Ctrl-C while the disk is being measured:
+// exit 1, a message, and the temporary file gone.
+func TestBenchmarkInterrupted(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(binPath, "benchmark", "--dir", dir)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		ents, _ := os.ReadDir(dir)
+		if len(ents) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("the benchmark never created its temporary file")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != exitFail {
+		t.Errorf("exit %d (%v), want %d\nstderr: %s", code, err, exitFail, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "benchmark: stopped: context canceled") {
+		t.Errorf("stderr %q does not say it stopped", stderr.String())
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("an interrupted benchmark printed figures: %s", stdout.String())
+	}
+	assertNothingLeft(t, dir)
+}
+
+// TestBenchmarkProgressOnATerminal runs the binary with standard error on a
+// real pseudo-terminal: the bar is drawn there, names the probes, and the
+// table still goes to standard output.
+func TestBenchmarkProgressOnATerminal(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		json bool
+	}{{"table", false}, {"json draws nothing", true}} {
+		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
+			master, tty := openPTY(t)
+			var scr screen
+			go teeTo(master, &scr)
+			args := []string{"benchmark", "--dir", t.TempDir()}
+			if tc.json {
+				args = append(args, "--json")
+			}
+			cmd := exec.Command(binPath, args...)
+			var stdout bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, tty
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("run: %v", err)
+			}
+			time.Sleep(100 * time.Millisecond) // let the reader drain the terminal
+			drawn := scr.String()
+			if tc.json {
+				if drawn != "" {
+					t.Errorf("--json drew on the terminal: %q", drawn)
+				}
+				return
+			}
+			for _, want := range []string{"%", "filewrite", "synced"} {
+				if !strings.Contains(drawn, want) {
+					t.Errorf("the terminal never showed %q:\n%q", want, drawn)
+				}
+			}
+			if !strings.Contains(stdout.String(), "RESOURCE") || strings.Contains(stdout.String(), "%") {
+				t.Errorf("stdout should hold only the table:\n%s", stdout.String())
+			}
+		})
+	}
+}
+
+// teeTo copies what the terminal shows into s until the terminal closes.
+func teeTo(master *os.File, s *screen) {
+	buf := make([]byte, 4096)
+	for {
+		n, err := master.Read(buf)
+		s.Write(buf[:n])
+		if err != nil {
+			return
+		}
+	}
+}
+
+func assertNothingLeft(t *testing.T, dir string) {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		t.Errorf("left behind in %s: %s", dir, e.Name())
+	}
+}
