@@ -21,10 +21,6 @@ import (
 // receive the result before the server stops anyway.
 const finishTimeout = 10 * time.Second
 
-// runInstall is install.Run; a variable so the package's own tests can
-// drive a session through every branch without a real machine install.
-var runInstall = install.Run
-
 // session runs one install behind the page on srv: hello, wait for start
 // (or cancel, or ctx), run the install with events going out and answers
 // coming in, send the result, and stop the server once the page has it.
@@ -41,25 +37,11 @@ func session(ctx context.Context, srv *bridge.Server, opts install.Options, mode
 }
 
 func drive(ctx context.Context, srv *bridge.Server, opts install.Options) (*install.Result, error) {
-	// Before: only start or cancel mean anything.
-	for {
-		var m bridge.PageMessage
-		select {
-		case <-ctx.Done():
-			return nil, ErrCancelled
-		case m = <-srv.Incoming():
-		}
-		switch m := m.(type) {
-		case *bridge.Start:
-			opts.Percent = m.Percent
-		case *bridge.Cancel:
-			return nil, ErrCancelled
-		case *bridge.Answer:
-			srv.Reply(fmt.Sprintf("there is no open question %q: the install has not started", m.ID))
-			continue
-		}
-		break
+	percent, err := waitForStart(ctx, srv)
+	if err != nil {
+		return nil, err
 	}
+	opts.Percent = percent
 	srv.Send(&bridge.Started{Percent: opts.Percent})
 
 	ictx, cancel := context.WithCancel(ctx)
@@ -71,7 +53,7 @@ func drive(ctx context.Context, srv *bridge.Server, opts install.Options) (*inst
 	}
 	done := make(chan outcome, 1)
 	go func() {
-		res, err := runInstall(ictx, opts, newObserver(srv), ask)
+		res, err := install.Run(ictx, opts, newObserver(srv), ask)
 		done <- outcome{res, err}
 	}()
 	for {
@@ -88,6 +70,26 @@ func drive(ctx context.Context, srv *bridge.Server, opts install.Options) (*inst
 				if err := ask.take(m); err != nil {
 					srv.Reply(err.Error())
 				}
+			}
+		}
+	}
+}
+
+// waitForStart waits for the page to press Install and returns the share
+// it chose; the page's cancel, or ctx ending, is ErrCancelled.
+func waitForStart(ctx context.Context, srv *bridge.Server) (float64, error) {
+	for {
+		select {
+		case <-ctx.Done():
+			return 0, ErrCancelled
+		case m := <-srv.Incoming():
+			switch m := m.(type) {
+			case *bridge.Start:
+				return m.Percent, nil
+			case *bridge.Cancel:
+				return 0, ErrCancelled
+			case *bridge.Answer:
+				srv.Reply(fmt.Sprintf("there is no open question %q: the install has not started", m.ID))
 			}
 		}
 	}
@@ -174,18 +176,14 @@ const progressEvery = 25 * time.Millisecond
 func (o *observer) Event(e install.Event) {
 	switch e.Kind {
 	case install.Progress:
-		if now := time.Now(); e.Fraction < 1 && now.Sub(o.lastProg) < progressEvery {
+		now := time.Now()
+		if e.Fraction < 1 && now.Sub(o.lastProg) < progressEvery {
 			return
-		} else {
-			o.lastProg = now
 		}
-		fallthrough
+		o.lastProg = now
+		o.progress(e)
 	case install.PhaseStarted, install.PhaseDone, install.PhaseFailed, install.Finished:
-		detail := e.Detail
-		if e.Kind == install.PhaseFailed && e.Err != nil {
-			detail = e.Err.Error()
-		}
-		o.srv.Send(&bridge.Progress{Phase: string(e.Phase), State: string(e.Kind), Fraction: e.Fraction, Overall: e.Overall, Detail: detail})
+		o.progress(e)
 	case install.Measured:
 		if e.Benchmark != nil {
 			o.srv.Send(benchmarkMessage(e.Benchmark))
@@ -197,6 +195,14 @@ func (o *observer) Event(e install.Event) {
 	case install.LogLine:
 		o.srv.Send(&bridge.Log{Line: e.Detail})
 	}
+}
+
+func (o *observer) progress(e install.Event) {
+	detail := e.Detail
+	if e.Kind == install.PhaseFailed && e.Err != nil {
+		detail = e.Err.Error()
+	}
+	o.srv.Send(&bridge.Progress{Phase: string(e.Phase), State: string(e.Kind), Fraction: e.Fraction, Overall: e.Overall, Detail: detail})
 }
 
 func benchmarkMessage(b *install.BenchmarkReport) *bridge.Benchmark {
