@@ -89,6 +89,7 @@ func New(page http.Handler) (*Server, error) {
 	s.http = &http.Server{
 		Handler:           s.guard(mux),
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       time.Minute,
 		MaxHeaderBytes:    16 << 10,
 	}
 	go s.http.Serve(ln)

@@ -189,7 +189,8 @@
   // parsePercent follows the CLI: a number in (0, 100].
   function parsePercent(text) {
     const t = text.trim().replace(/%$/, '').trim();
-    if (!/^[0-9]*\.?[0-9]+$|^[0-9]+\.$/.test(t)) return { error: 'Give a number, such as 10.' };
+    // The decimal forms Go's ParseFloat takes, as --percent does.
+    if (!/^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/.test(t)) return { error: 'Give a number, such as 10.' };
     const p = Number(t);
     if (!(p > 0) || p > 100) return { error: 'Give a number above 0 and at most 100.' };
     return { value: p };

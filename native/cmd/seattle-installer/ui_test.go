@@ -180,7 +180,7 @@ func TestBrowserInstallEndToEnd(t *testing.T) {
 	chrometest.Screenshot(t, ctx, shots, "1-before")
 
 	// The percentage is checked like the CLI checks it.
-	for _, bad := range []string{"0", "101", "ten", "-5", ""} {
+	for _, bad := range []string{"0", "101", "ten", "-5", "", "1e3", "0x10", "Infinity", "10 20", "NaN"} {
 		chrometest.Eval[bool](t, ctx, `(() => { const i = document.getElementById('percent'); i.value = `+quoteJS(bad)+`; i.dispatchEvent(new Event('input')); document.getElementById('install').click(); return true; })()`)
 		if msg := chrometest.Text(t, ctx, "#percent-error"); msg == "" {
 			t.Errorf("percent %q was accepted", bad)
@@ -189,6 +189,12 @@ func TestBrowserInstallEndToEnd(t *testing.T) {
 	chrometest.Screenshot(t, ctx, shots, "2-bad-percent")
 	if chrometest.Eval[string](t, ctx, `document.body.dataset.stage`) != "before" {
 		t.Fatal("a bad percentage started the install")
+	}
+	for _, good := range []string{"2e1", " 15 ", "12.5%", "100"} {
+		msg := chrometest.Eval[string](t, ctx, `(() => { const i = document.getElementById('percent'); i.value = `+quoteJS(good)+`; i.dispatchEvent(new Event('input')); const ws = WebSocket.prototype.send; let sent = ''; WebSocket.prototype.send = function (d) { sent = d; }; document.getElementById('install').click(); WebSocket.prototype.send = ws; document.getElementById('install').disabled = false; return document.getElementById('percent-error').textContent + '|' + sent; })()`)
+		if !strings.HasPrefix(msg, "|") || !strings.Contains(msg, `"type":"start"`) {
+			t.Errorf("percent %q: %q, want no error and a start message", good, msg)
+		}
 	}
 	// Type a good one with the keyboard, and press Enter in the field.
 	chrometest.Eval[bool](t, ctx, `(() => { document.getElementById('percent').value = ''; return true; })()`)
