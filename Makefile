@@ -46,7 +46,7 @@ fuzz: ## fuzz the vesselinfo parser for $(FUZZTIME); crashers land in wasm/vesse
 
 bench: deps wasm ## measure: validator native and WASM, benchmark, install, bridge, builder
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./...
-	GOOS=js GOARCH=wasm $(GO) test -run='^$$' -bench=. -benchmem -count=1 -exec=$(WASMEXEC) ./wasm/vesselinfo
+	wasm/bench.sh 5
 
 run: build ## install the shipped sample into a fresh ./_install (the window when there is a display)
 	$(BIN) validate native/assets/vesselinfo.sample
