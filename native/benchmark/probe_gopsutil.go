@@ -52,4 +52,4 @@ func probeDisk(ctx context.Context, dir string) (float64, error) {
 }
 
 // threadCPU: not measured here; the rates are timed by the clock.
-func threadCPU() (time.Duration, bool) { return 0, false }
+func threadCPU() (cpu time.Duration, blocks int64, ok bool) { return 0, 0, false }

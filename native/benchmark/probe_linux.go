@@ -177,11 +177,16 @@ func dropCache(f *os.File) error {
 	return unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
 }
 
-// threadCPU returns the CPU time the calling thread has used.
-func threadCPU() (time.Duration, bool) {
+// threadCPU returns the CPU time the calling thread has used and how often
+// it blocked (voluntary context switches: it waited for something).
+func threadCPU() (cpu time.Duration, blocks int64, ok bool) {
 	var ts unix.Timespec
 	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
-		return 0, false
+		return 0, 0, false
 	}
-	return time.Duration(ts.Nano()), true
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_THREAD, &ru); err != nil {
+		return 0, 0, false
+	}
+	return time.Duration(ts.Nano()), int64(ru.Nvcsw), true
 }

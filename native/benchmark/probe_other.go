@@ -29,4 +29,4 @@ func openUncached(string) (*os.File, bool, error) { return nil, false, ErrNotImp
 func dropCache(*os.File) error { return ErrNotImplemented }
 
 // threadCPU: not measured here; the rates are timed by the clock.
-func threadCPU() (time.Duration, bool) { return 0, false }
+func threadCPU() (cpu time.Duration, blocks int64, ok bool) { return 0, 0, false }

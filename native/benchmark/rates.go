@@ -33,6 +33,9 @@ const (
 	msgSize    = 1024    // loopback rates: a small message
 	randSize   = 64      // random: a small read, a few keys' worth
 	diskFile   = 8 << 20 // the file the disk rates write over and read
+	// maxBlocks is how often a CPU-bound round's thread may block (the Go
+	// runtime parks it now and then) and still be timed by its CPU time.
+	maxBlocks = 10
 )
 
 // rounder runs timed rounds of an operation.
@@ -51,10 +54,12 @@ type rounder struct {
 	// round is part of what it gives: the median would skip it and come
 	// out above what fio measures.
 	mean bool
-	// cpuBound ops keep one thread busy and never wait for a device: they
-	// are timed by the CPU time of their thread where the OS tells it, so
-	// that other programs competing for the processors (a compiler, a
-	// browser) do not change the figure. I/O-bound ops are timed by the
+	// cpuBound ops keep one thread busy and should not wait for a device:
+	// they are timed by the CPU time of their thread where the OS tells it,
+	// so that other programs competing for the processors (a compiler, a
+	// browser) do not change the figure. A round in which the thread did
+	// block (a log on a network filesystem) is timed by the clock instead,
+	// so waiting is never left out. I/O-bound ops are always timed by the
 	// clock, waiting included.
 	cpuBound bool
 }
@@ -75,7 +80,7 @@ func (r rounder) rate(ctx context.Context) (float64, error) {
 		// Pinned so the thread's CPU time is this goroutine's.
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
-		_, useCPU = threadCPU()
+		_, _, useCPU = threadCPU()
 	}
 	for i := 0; i <= n; i++ {
 		d := round
@@ -89,7 +94,7 @@ func (r rounder) rate(ctx context.Context) (float64, error) {
 		}
 		var moved int64
 		start := time.Now()
-		cpu0, _ := threadCPU()
+		cpu0, blocks0, _ := threadCPU()
 		var el time.Duration
 		for el < d {
 			if err := ctx.Err(); err != nil {
@@ -103,8 +108,10 @@ func (r rounder) rate(ctx context.Context) (float64, error) {
 			el = time.Since(start)
 		}
 		if useCPU {
-			cpu1, _ := threadCPU()
-			el = max(cpu1-cpu0, time.Microsecond)
+			cpu1, blocks1, _ := threadCPU()
+			if blocks1-blocks0 <= maxBlocks {
+				el = max(cpu1-cpu0, time.Microsecond)
+			}
 		}
 		if i > 0 {
 			rates = append(rates, float64(moved)/el.Seconds())
