@@ -60,6 +60,9 @@ type config struct {
 	root string                    // prefix of /proc and /sys paths (gopsutil's HOST_PROC idea); "" = the real ones
 	fail map[resource.Name]error   // fault seam: these probes fail with this error instead of measuring
 	hook func(resource.Name, bool) // called before (true) and after (false) each probe, for the tests of cancellation
+	// noDirect makes fileread act as on a filesystem that refuses O_DIRECT
+	// (this kernel's tmpfs accepts it), to test the fallback.
+	noDirect bool
 }
 
 // A step measures one or more resources. Its run returns one value per name,

@@ -321,3 +321,44 @@ func atoi(t *testing.T, s string) int64 {
 	}
 	return n
 }
+
+func TestRAMBackedDirIsNoted(t *testing.T) {
+	note, ok := filesystemKind("", "/dev/shm")
+	if !ok {
+		t.Fatalf("/dev/shm is not a tmpfs on this machine (%q): this test needs Linux's usual RAM-backed /dev/shm", note)
+	}
+	dir, err := os.MkdirTemp("/dev/shm", "seattle-benchmark-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	rep, err := Run(context.Background(), Options{Dir: dir, Duration: quick})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if notes := strings.Join(rep.Notes, "\n"); !strings.Contains(notes, dir+" is on a RAM-backed filesystem (tmpfs)") {
+		t.Errorf("notes lack the tmpfs warning:\n%s", notes)
+	}
+	assertEmpty(t, dir)
+}
+
+func TestFileReadDropsTheCacheWithoutDirectIO(t *testing.T) {
+	fail := map[resource.Name]error{}
+	for _, n := range measured {
+		if n != resource.FileWrite && n != resource.FileRead {
+			fail[n] = errors.New("skipped")
+		}
+	}
+	dir := t.TempDir()
+	rep, err := run(context.Background(), Options{Dir: dir, Duration: quick}, config{fail: fail, noDirect: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Resources[resource.FileRead] == nil || len(rep.Failures) != len(fail) {
+		t.Fatalf("fileread not measured: %+v", rep)
+	}
+	if notes := strings.Join(rep.Notes, "\n"); !strings.Contains(notes, "dropped from the page cache before each pass") {
+		t.Errorf("notes lack the fallback:\n%s", notes)
+	}
+	assertEmpty(t, dir)
+}

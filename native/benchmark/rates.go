@@ -27,7 +27,7 @@ import (
 )
 
 const (
-	rounds     = 5       // measured rounds per rate, after one warm-up round
+	rounds     = 7       // measured rounds per rate, after one warm-up round
 	diskRounds = 9       // the disk is shared and noisier: more, shorter rounds
 	blockSize  = 4096    // file rates: one page, the smallest O_DIRECT I/O
 	msgSize    = 1024    // loopback rates: a small message
@@ -229,6 +229,11 @@ func (s *session) fileRead(ctx context.Context, st *step) ([]float64, error) {
 		return []float64{0}, err
 	}
 	f, direct, err := openUncached(name)
+	if err == nil && s.cfg.noDirect {
+		f.Close()
+		direct = false
+		f, err = os.Open(name)
+	}
 	if errors.Is(err, errNoCacheControl) {
 		// Cached reads would measure memory and donate far more than the
 		// disk gives; the original reused the write rate, so do we.
