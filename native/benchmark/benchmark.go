@@ -14,8 +14,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime"
 	"time"
 
@@ -141,7 +143,10 @@ func run(ctx context.Context, opts Options, cfg config) (resource.Report, error)
 	if dir == "" {
 		dir = "."
 	}
-	s := &session{cfg: cfg, dir: dir, duration: opts.Duration, progress: opts.Progress}
+	s := &session{cfg: cfg, dir: existingAncestor(dir), duration: opts.Duration, progress: opts.Progress}
+	if s.dir != dir {
+		s.note("%s does not exist yet: the disk was measured in %s, on the way to it", dir, s.dir)
+	}
 	if s.duration <= 0 {
 		s.duration = DefaultDuration
 	}
@@ -225,6 +230,23 @@ func (s *session) report(n resource.Name, within float64, st *step) {
 	}
 	f := (s.done + within*st.weight()) / s.total
 	s.progress(Progress{Fraction: min(f, 1), Resource: n, Detail: st.detail})
+}
+
+// existingAncestor returns dir, or if it does not exist yet (the install
+// creates it later), its nearest ancestor that does: the filesystem the
+// install will write to. It creates nothing.
+func existingAncestor(dir string) string {
+	d := filepath.Clean(dir)
+	for {
+		if _, err := os.Stat(d); !errors.Is(err, fs.ErrNotExist) {
+			return d
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return dir
+		}
+		d = parent
+	}
 }
 
 func (s *session) note(format string, args ...any) {

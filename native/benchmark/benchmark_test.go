@@ -362,3 +362,25 @@ func TestFileReadDropsTheCacheWithoutDirectIO(t *testing.T) {
 	}
 	assertEmpty(t, dir)
 }
+
+func TestDirNotYetCreatedIsMeasuredOnItsWay(t *testing.T) {
+	base := t.TempDir()
+	dir := base + "/seattle/v1"
+	fail := map[resource.Name]error{}
+	for _, n := range measured {
+		if n != resource.DiskUsed && n != resource.FileWrite && n != resource.FileRead && n != resource.LogRate {
+			fail[n] = errors.New("skipped")
+		}
+	}
+	rep, err := run(context.Background(), Options{Dir: dir, Duration: quick}, config{fail: fail})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Failures) != len(fail) {
+		t.Errorf("failures %v, want only the skipped ones", rep.Failures)
+	}
+	if notes := strings.Join(rep.Notes, "\n"); !strings.Contains(notes, dir+" does not exist yet: the disk was measured in "+base) {
+		t.Errorf("notes:\n%s", notes)
+	}
+	assertEmpty(t, base) // nothing created, nothing left
+}
