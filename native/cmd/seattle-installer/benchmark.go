@@ -91,7 +91,7 @@ Flags:
 			progressbar.OptionSetDescription("measuring"),
 		)
 		opts.Progress = func(p benchmark.Progress) {
-			bar.Describe(fmt.Sprintf("%-11s %s", p.Resource, p.Detail))
+			bar.Describe(fmt.Sprintf("%-11s %-42s", p.Resource, p.Detail)) // fixed width: the bar stays put
 			bar.Set(int(p.Fraction * 1000))
 		}
 	}
