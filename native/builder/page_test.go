@@ -160,6 +160,32 @@ func TestPageInChromium(t *testing.T) {
 		t.Errorf("the picked file is the built one, but the page says %q", got)
 	}
 
+	// A dropped file replaces the text.
+	dropped := filepath.Join(t.TempDir(), "dropped-vesselinfo")
+	if err := os.WriteFile(dropped, []byte("Percent 100\nOwner 3 5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	x := chrometest.Eval[float64](t, ctx, `(() => { const r = document.querySelector('#text').getBoundingClientRect(); return r.x + r.width / 2 })()`)
+	y := chrometest.Eval[float64](t, ctx, `(() => { const r = document.querySelector('#text').getBoundingClientRect(); return r.y + r.height / 2 })()`)
+	drag := &input.DragData{Items: []*input.DragDataItem{}, Files: []string{dropped}, DragOperationsMask: 1}
+	for _, typ := range []input.DispatchDragEventType{input.DispatchDragEventTypeDragEnter, input.DispatchDragEventTypeDragOver, input.DispatchDragEventTypeDrop} {
+		if _, err := chromedp.Call(ctx, input.DispatchDragEvent, input.DispatchDragEventParams{Type: typ, X: x, Y: y, Data: drag}); err != nil {
+			t.Fatalf("drag %s: %v", typ, err)
+		}
+	}
+	wait("the dropped file", `document.querySelector('#status').textContent.startsWith('dropped-vesselinfo: Valid: 1 vessel, 0 user keys')`)
+	if got := chrometest.Eval[string](t, ctx, `document.querySelector('#text').value`); got != "Percent 100\nOwner 3 5\n" {
+		t.Errorf("after the drop the text is %q", got)
+	}
+
+	// A file far too large for a vesselinfo is refused in the page.
+	huge := filepath.Join(t.TempDir(), "huge")
+	if err := os.WriteFile(huge, bytes.Repeat([]byte("Percent 100\n"), 200_000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	chrometest.Do(t, ctx, "pick a huge file", chromedp.SetUploadFiles(chromedp.CSS("#file-input"), []string{huge}))
+	wait("the size refusal", `document.querySelector('#status').textContent.includes('the limit is 1 MiB')`)
+
 	// Narrow windows keep everything readable.
 	chrometest.Do(t, ctx, "shrink to 640x480", chromedp.EmulateViewport(640, 480))
 	chrometest.NoOverflow(t, ctx, "640x480")
