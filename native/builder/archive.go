@@ -30,6 +30,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/seattletestbed/seattle-installer/native/assets"
@@ -316,14 +317,20 @@ func writeTarEntry(w io.Writer, e entry, body []byte) error {
 	return tw.Flush()
 }
 
+// Compressors are reused: each one holds about a megabyte of tables, more
+// than the per-build entries it compresses.
+var (
+	gzipWriters  = sync.Pool{New: func() any { zw, _ := gzip.NewWriterLevel(io.Discard, gzipLevel); return zw }}
+	flateWriters = sync.Pool{New: func() any { fw, _ := flate.NewWriter(io.Discard, gzipLevel); return fw }}
+)
+
 // gzipMember compresses b into one complete gzip member with an empty header:
 // no name, no time, so the bytes depend on b alone.
 func gzipMember(b []byte) ([]byte, error) {
 	var out bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&out, gzipLevel)
-	if err != nil {
-		return nil, err
-	}
+	zw := gzipWriters.Get().(*gzip.Writer)
+	defer gzipWriters.Put(zw)
+	zw.Reset(&out) // also clears the header
 	if _, err := zw.Write(b); err != nil {
 		return nil, err
 	}
@@ -338,10 +345,9 @@ func gzipMember(b []byte) ([]byte, error) {
 func deflateEntry(b []byte) (method uint16, crc uint32, usize uint64, raw []byte, err error) {
 	crc, usize = crc32.ChecksumIEEE(b), uint64(len(b))
 	var out bytes.Buffer
-	fw, err := flate.NewWriter(&out, gzipLevel)
-	if err != nil {
-		return 0, 0, 0, nil, err
-	}
+	fw := flateWriters.Get().(*flate.Writer)
+	defer flateWriters.Put(fw)
+	fw.Reset(&out)
 	if _, err := fw.Write(b); err != nil {
 		return 0, 0, 0, nil, err
 	}

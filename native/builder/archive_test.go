@@ -402,3 +402,33 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Errorf("Serve: %v", err)
 	}
 }
+
+func TestStaleTemporaryFilesAreRemoved(t *testing.T) {
+	data := t.TempDir()
+	dir := filepath.Join(data, ID([]byte(sample)))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(dir, ".linux-amd64-0123456789abcdef.tar.gz.tmp-123")
+	fresh := filepath.Join(dir, ".vesselinfo.tmp-456")
+	kept := filepath.Join(dir, "vesselinfo")
+	for _, p := range []string{old, fresh, kept} {
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	longAgo := time.Now().Add(-2 * staleAfter)
+	for _, p := range []string{old, kept} {
+		if err := os.Chtimes(p, longAgo, longAgo); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := New(Config{DataDir: data, BaseDir: baseWith(t, LinuxAMD64)}); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]bool{old: false, fresh: true, kept: true} {
+		if _, err := os.Stat(p); (err == nil) != want {
+			t.Errorf("%s: exists %v, want %v", filepath.Base(p), err == nil, want)
+		}
+	}
+}

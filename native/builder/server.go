@@ -111,6 +111,9 @@ func New(cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
+	if n := removeStale(cfg.DataDir, time.Now()); n > 0 {
+		log.Info("removed temporary files left by a crash", "files", n)
+	}
 	bases, err := findBases(cfg.BaseDir)
 	if err != nil {
 		return nil, err

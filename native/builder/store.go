@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 )
 
 // The data directory holds one folder per build:
@@ -67,6 +68,25 @@ func writeAtomic(path string, write func(f *os.File) error) (err error) {
 		d.Close()
 	}
 	return nil
+}
+
+// staleAfter is the age at which a temporary file is surely left over from a
+// crash: writing one takes well under a second.
+const staleAfter = time.Hour
+
+// removeStale deletes temporary files that a crash left in the build folders.
+// Fresh ones are left alone: another server may share the data directory and
+// be writing them right now.
+func removeStale(data string, now time.Time) (removed int) {
+	paths, _ := filepath.Glob(filepath.Join(data, "*", ".*.tmp-*"))
+	for _, p := range paths {
+		if st, err := os.Lstat(p); err == nil && st.Mode().IsRegular() && now.Sub(st.ModTime()) > staleAfter {
+			if os.Remove(p) == nil {
+				removed++
+			}
+		}
+	}
+	return removed
 }
 
 // exists reports whether path is a regular file.
