@@ -77,14 +77,14 @@ func BenchmarkDiskVsFio(b *testing.B) {
 	dir := b.TempDir()
 	const each = time.Second
 	ourRates := func() (w, r float64) {
-		s := &session{dir: dir, duration: time.Duration(float64(each) / steps[5].share)}
+		s := &session{dir: dir, duration: time.Duration(float64(each) / stepOf(resource.FileWrite).share)}
 		defer s.cleanup()
-		wv, err := s.fileWrite(context.Background(), &steps[5])
+		wv, err := s.fileWrite(context.Background(), stepOf(resource.FileWrite))
 		if err != nil {
 			b.Fatal(err)
 		}
-		s.duration = time.Duration(float64(each) / steps[6].share)
-		rv, err := s.fileRead(context.Background(), &steps[6])
+		s.duration = time.Duration(float64(each) / stepOf(resource.FileRead).share)
+		rv, err := s.fileRead(context.Background(), stepOf(resource.FileRead))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -154,4 +154,13 @@ func runFio(b *testing.B, fio, dir string, args ...string) float64 {
 		b.Fatalf("fio output: %v\n%s", err, out)
 	}
 	return res.Jobs[0].Read.BW + res.Jobs[0].Write.BW
+}
+
+func stepOf(n resource.Name) *step {
+	for i := range steps {
+		if steps[i].names[0] == n {
+			return &steps[i]
+		}
+	}
+	panic("no step measures " + n)
 }

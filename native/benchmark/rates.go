@@ -64,8 +64,8 @@ type rounder struct {
 	cpuBound bool
 }
 
-// rate returns the median bytes/s over the rounds, floored to a whole number
-// as the node manager's resource files want.
+// rate returns bytes/s, the median round's or the mean of all rounds (see
+// mean), floored to a whole number as the node manager's resource files want.
 func (r rounder) rate(ctx context.Context) (float64, error) {
 	n := r.rounds
 	if n == 0 {
@@ -100,11 +100,11 @@ func (r rounder) rate(ctx context.Context) (float64, error) {
 			if err := ctx.Err(); err != nil {
 				return 0, err
 			}
-			n, err := r.op()
+			k, err := r.op()
 			if err != nil {
 				return 0, err
 			}
-			moved += int64(n)
+			moved += int64(k)
 			el = time.Since(start)
 		}
 		if useCPU {
