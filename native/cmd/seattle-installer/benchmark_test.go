@@ -290,3 +290,29 @@ func assertNothingLeft(t *testing.T, dir string) {
 		t.Errorf("left behind in %s: %s", dir, e.Name())
 	}
 }
+
+func TestBenchmarkUnits(t *testing.T) {
+	for _, tc := range []struct {
+		n    resource.Name
+		v    float64
+		want string
+	}{
+		{resource.CPU, 1, "1 core"},
+		{resource.CPU, 2, "2 cores"},
+		{resource.CPU, 1.5, "1.5 cores"},
+		{resource.Memory, 23.4e9, "23.4 GB"},
+		{resource.Memory, 510000000, "510 MB"},
+		{resource.DiskUsed, 999, "999 B"},
+		{resource.DiskUsed, 3.7e12, "3.7 TB"},
+		{resource.FilesOpened, 6666, "6666 files"},
+		{resource.OutSockets, 250, "250 sockets"},
+		{resource.Events, 500, "500 threads"},
+		{resource.FileWrite, 412e6, "412 MB/s"},
+		{resource.Random, 200000, "200 kB/s"},
+		{resource.LoopRecv, 2.96e9, "3 GB/s"},
+	} {
+		if got := formatValue(tc.n, tc.v); got != tc.want {
+			t.Errorf("formatValue(%s, %v) = %q, want %q", tc.n, tc.v, got, tc.want)
+		}
+	}
+}
