@@ -9,6 +9,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -70,6 +72,19 @@ func run(ctx context.Context, e *env, args []string) int {
 		return exitUsage
 	}
 	return c.run(ctx, e, args[1:])
+}
+
+// parseFlags parses a command's flags. When it returns ok false the command
+// ends with code: exitOK after --help, exitUsage after a bad flag (the flag
+// package has already said what was wrong).
+func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, false
+		}
+		return exitUsage, false
+	}
+	return 0, true
 }
 
 func usage(w io.Writer) {
