@@ -79,7 +79,43 @@ func Window(ctx context.Context, opts install.Options, out io.Writer) (*install.
 	mu.Unlock()
 	close(stop)
 	w.Destroy()
+	// Run returns on its own only when the donor closed the window (the
+	// window manager's close, WM_DELETE_WINDOW); ctx ending goes through
+	// Terminate above.
+	byDonor := ctx.Err() == nil
 	cancel() // the window is gone: cancel the install or the wait for start
 	o := <-done
+	if byDonor {
+		return windowClosed(o.res, o.err)
+	}
 	return o.res, o.err
+}
+
+// errWindowClosed is ErrCancelled (errors.Is) worded for a donor who closed
+// the window before pressing Install: the terminal says what happened.
+var errWindowClosed error = windowClosedError{}
+
+type windowClosedError struct{}
+
+func (windowClosedError) Error() string {
+	return "the window was closed before Install was pressed; nothing was written"
+}
+
+func (windowClosedError) Is(target error) bool { return target == ErrCancelled }
+
+// windowClosed words the outcome of an install whose window the donor
+// closed: before Install, errWindowClosed; during the install, whose
+// cancellation wraps context.Canceled, the install's own message (what was
+// and was not written, where the log is) after saying why it stopped. An
+// install that had already ended, well or not, is left as it was.
+func windowClosed(res *install.Result, err error) (*install.Result, error) {
+	switch {
+	case errors.Is(err, ErrCancelled):
+		return res, errWindowClosed
+	case errors.Is(err, context.Canceled) && res != nil && !res.OK:
+		r := *res
+		r.Message = "The window was closed, so the install stopped. " + r.Message
+		return &r, err
+	}
+	return res, err
 }

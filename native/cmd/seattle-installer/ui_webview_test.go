@@ -174,64 +174,239 @@ func readUntil(t *testing.T, ws *websocket.Conn, typ string) msg {
 	}
 }
 
+// windowTitle is the title Window gives the installer's window.
+const windowTitle = "Seattle installer"
+
+// windowManager is a real window manager (openbox) on a test display, so
+// the installer's window is closed the way a donor closes it: the title
+// bar's close button asks the window manager, which sends the window
+// WM_DELETE_WINDOW. wmctrl makes the same request (_NET_CLOSE_WINDOW).
+type windowManager struct{ display string }
+
+// startWindowManager starts openbox on display and waits until it manages
+// the screen; it stops with the test.
+func startWindowManager(t *testing.T, display string) *windowManager {
+	t.Helper()
+	for _, tool := range []string{"openbox", "wmctrl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is missing: run `make deps` (installs openbox and wmctrl): %v", tool, err)
+		}
+	}
+	cmd := exec.Command("openbox", "--sm-disable")
+	cmd.Env = append(os.Environ(), "DISPLAY="+display)
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() { cmd.Process.Kill(); <-exited })
+	wm := &windowManager{display: display}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		// wmctrl -m succeeds once a window manager has announced itself
+		// (_NET_SUPPORTING_WM_CHECK).
+		if out, err := wm.wmctrl("-m"); err == nil && strings.Contains(out, "Openbox") {
+			return wm
+		}
+		select {
+		case <-exited:
+			t.Fatalf("openbox exited: %s", &stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("openbox did not take the display within 10 s: %s", &stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (wm *windowManager) wmctrl(args ...string) (string, error) {
+	cmd := exec.Command("wmctrl", args...)
+	cmd.Env = append(os.Environ(), "DISPLAY="+wm.display)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("wmctrl %s: %w: %s", strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}
+
+// managed reports whether the window manager lists a window titled title.
+func (wm *windowManager) managed(t *testing.T, title string) bool {
+	t.Helper()
+	out, err := wm.wmctrl("-l")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(out, "\n") {
+		// "0x0040000e  0 host Seattle installer": id, desktop, host, title
+		if f := strings.Fields(l); len(f) >= 4 && strings.Join(f[3:], " ") == title {
+			return true
+		}
+	}
+	return false
+}
+
+// close asks the window manager to close the window titled title, as the
+// title bar's close button does, once the window manager has it.
+func (wm *windowManager) close(t *testing.T, title string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !wm.managed(t, title) {
+		if time.Now().After(deadline) {
+			out, _ := wm.wmctrl("-l")
+			t.Fatalf("the window manager has no window %q; it has:\n%s", title, out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if _, err := wm.wmctrl("-F", "-c", title); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// openWindow starts the real binary with --ui webview on display, installing
+// into node, and waits until its window shows the vessels and Install.
+func openWindow(t *testing.T, display, node string) *uiProcess {
+	t.Helper()
+	p := startUI(t, []string{"DISPLAY=" + display, "WAYLAND_DISPLAY="},
+		"install", "--ui", "webview", "--measured", writeMeasured(t, t.TempDir()), "--dir", node, "--vesselinfo", sampleVesselinfo)
+	p.waitLine(t, "Page connected.", 60*time.Second)
+	waitForColour(t, display, "the Install button under the vessels", installBlue, 500, 30*time.Second)
+	return p
+}
+
+// startToQuestion takes the bridge over from the window, presses Install
+// and waits for the question whether to continue with defaults (the
+// measured file has an invalid filewrite).
+func startToQuestion(t *testing.T, p *uiProcess) (*websocket.Conn, msg) {
+	t.Helper()
+	ws := takeOver(t, p.url)
+	readUntil(t, ws, "hello")
+	ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"start","percent":10}`))
+	return ws, readUntil(t, ws, "prompt")
+}
+
+// listDir returns the names in dir, sorted.
+func listDir(t *testing.T, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
 func TestWebviewWindowUnderXvfb(t *testing.T) {
 	display := startXvfb(t)
+	wm := startWindowManager(t, display)
 	shots := chrometest.ScreenshotDir(t)
-	for _, tc := range []struct {
-		name string
-		// after the prompt: answer it, or interrupt the program
-		answer bool
-		code   int
-	}{
-		{"install completes", true, exitOK},
-		{"closing during the install cancels it", false, exitFail},
-	} {
-		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
-			dir := t.TempDir()
-			node := filepath.Join(dir, "node")
-			p := startUI(t, []string{"DISPLAY=" + display, "WAYLAND_DISPLAY="},
-				"install", "--ui", "webview", "--measured", writeMeasured(t, dir), "--dir", node, "--vesselinfo", sampleVesselinfo)
-			p.waitLine(t, "Page connected.", 60*time.Second)
-			raw := waitForColour(t, display, "the Install button under the vessels", installBlue, 500, 30*time.Second)
-			os.WriteFile(filepath.Join(shots, "webview-1-vessels.png"), raw, 0o644)
 
-			ws := takeOver(t, p.url)
-			raw = waitForColour(t, display, `the "opened in another window" banner`, bannerWarm, 2000, 20*time.Second)
-			os.WriteFile(filepath.Join(shots, "webview-2-elsewhere.png"), raw, 0o644)
+	t.Run("closing_the_window_before_Install_writes_nothing", func(t *testing.T) {
+		node := filepath.Join(t.TempDir(), "node")
+		p := openWindow(t, display, node)
+		if !wm.managed(t, windowTitle) {
+			t.Fatalf("the window manager does not list %q", windowTitle)
+		}
+		_, raw := screenshot(t, display)
+		os.WriteFile(filepath.Join(shots, "webview-1-vessels.png"), raw, 0o644)
+		wm.close(t, windowTitle)
+		if code := p.wait(t); code != exitFail {
+			t.Errorf("exit %d after the window was closed, want 1\nstdout: %s\nstderr: %s", code, p.stdout, &p.stderr)
+		}
+		if want := "install: the window was closed before Install was pressed; nothing was written\n"; !strings.Contains(p.stderr.String(), want) {
+			t.Errorf("stderr %q lacks %q", &p.stderr, want)
+		}
+		if _, err := os.Stat(node); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s was created (%v)", node, err)
+		}
+	})
 
-			readUntil(t, ws, "hello")
-			ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"start","percent":10}`))
-			q := readUntil(t, ws, "prompt")
-			if tc.answer {
-				ws.WriteMessage(websocket.TextMessage, []byte(fmt.Sprintf(`{"type":"answer","id":%q,"choice":"continue"}`, q.ID)))
-				if r := readUntil(t, ws, "result"); !r.OK {
-					t.Fatalf("result: %+v", r)
-				}
-				// The install is over; the window stays until it is closed
-				// (here: the program is told to stop).
-				time.Sleep(200 * time.Millisecond)
-				if p.cmd.ProcessState != nil {
-					t.Fatal("the program exited while its window was open")
-				}
+	t.Run("closing_the_window_at_the_question_cancels_and_a_rerun_installs", func(t *testing.T) {
+		node := filepath.Join(t.TempDir(), "node")
+		p := openWindow(t, display, node)
+		ws, _ := startToQuestion(t, p)
+		raw := waitForColour(t, display, `the "opened in another window" banner`, bannerWarm, 2000, 20*time.Second)
+		os.WriteFile(filepath.Join(shots, "webview-2-elsewhere.png"), raw, 0o644)
+
+		wm.close(t, windowTitle)
+		// The page that took over hears how it ended, before the program exits.
+		if r := readUntil(t, ws, "result"); r.OK || !strings.Contains(r.Message, "cancelled") || !strings.Contains(r.Message, "Nothing was installed") {
+			t.Errorf("result after closing: %+v", r)
+		}
+		if code := p.wait(t); code != exitFail {
+			t.Errorf("exit %d after the window was closed, want 1\nstdout: %s\nstderr: %s", code, p.stdout, &p.stderr)
+		}
+		tempLog := filepath.Join(node, "installer_benchmark.log")
+		for _, want := range []string{"install: The window was closed, so the install stopped.", "Nothing was installed", tempLog} {
+			if !strings.Contains(p.stderr.String(), want) {
+				t.Errorf("stderr lacks %q:\n%s", want, &p.stderr)
 			}
-			p.cmd.Process.Signal(syscall.SIGTERM)
-			if !tc.answer {
-				if r := readUntil(t, ws, "result"); r.OK || !strings.Contains(r.Message, "cancel") {
-					t.Errorf("result after closing: %+v", r)
-				}
+		}
+		// Only the temporary log is left: no vesseldict, no staging or
+		// commit directory, no resource file, vessel or manifest.
+		if got := listDir(t, node); len(got) != 1 || got[0] != "installer_benchmark.log" {
+			t.Errorf("%s holds %q after the cancelled install, want only installer_benchmark.log", node, got)
+		}
+		if b, err := os.ReadFile(tempLog); err != nil || !strings.Contains(string(b), "Measurement failed for filewrite") {
+			t.Errorf("the temporary log does not tell what happened (%v):\n%s", err, b)
+		}
+
+		// The donor starts the installer again and this time continues.
+		p = openWindow(t, display, node)
+		ws, q := startToQuestion(t, p)
+		ws.WriteMessage(websocket.TextMessage, []byte(fmt.Sprintf(`{"type":"answer","id":%q,"choice":"continue"}`, q.ID)))
+		if r := readUntil(t, ws, "result"); !r.OK {
+			t.Fatalf("result of the rerun: %+v", r)
+		}
+		// The install is over; the window stays until the donor closes it,
+		// which is then no failure.
+		time.Sleep(200 * time.Millisecond)
+		if !wm.managed(t, windowTitle) {
+			t.Fatal("the window went away by itself after the install")
+		}
+		wm.close(t, windowTitle)
+		if code := p.wait(t); code != exitOK {
+			t.Errorf("exit %d, want 0\nstdout: %s\nstderr: %s", code, p.stdout, &p.stderr)
+		}
+		if !strings.Contains(p.stdout.String(), "Installed 4 vessels") {
+			t.Errorf("stdout lacks the outcome: %s", p.stdout)
+		}
+		got := strings.Join(listDir(t, node), " ")
+		for _, f := range []string{"vesseldict", "installInfo", "resource.v1", "v4"} {
+			if !strings.Contains(" "+got+" ", " "+f+" ") {
+				t.Errorf("%s holds %s after the rerun: no %s", node, got, f)
 			}
-			if code := p.wait(t); code != tc.code {
-				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, p.stdout, &p.stderr)
+		}
+		for _, f := range []string{"installer_benchmark.log", ".seattle-installer.staging", ".seattle-installer.commit"} {
+			if strings.Contains(" "+got+" ", " "+f+" ") {
+				t.Errorf("%s holds %s after the rerun: %s was left behind", node, got, f)
 			}
-			_, err := os.Stat(filepath.Join(node, "vesseldict"))
-			if tc.answer && err != nil {
-				t.Errorf("no state on disk: %v", err)
-			}
-			if !tc.answer && !errors.Is(err, os.ErrNotExist) {
-				t.Errorf("a cancelled install left a vesseldict (%v)", err)
-			}
-		})
-	}
+		}
+	})
+
+	t.Run("stopping_the_program_at_the_question_closes_the_window_and_cancels", func(t *testing.T) {
+		node := filepath.Join(t.TempDir(), "node")
+		p := openWindow(t, display, node)
+		ws, _ := startToQuestion(t, p)
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		if r := readUntil(t, ws, "result"); r.OK || !strings.Contains(r.Message, "cancel") {
+			t.Errorf("result after SIGTERM: %+v", r)
+		}
+		if code := p.wait(t); code != exitFail {
+			t.Errorf("exit %d, want 1\nstdout: %s\nstderr: %s", code, p.stdout, &p.stderr)
+		}
+		if strings.Contains(p.stderr.String(), "window was closed") {
+			t.Errorf("stderr blames the window for a SIGTERM: %s", &p.stderr)
+		}
+		if _, err := os.Stat(filepath.Join(node, "vesseldict")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("a cancelled install left a vesseldict (%v)", err)
+		}
+	})
 }
 
 func TestWebviewWithoutDisplayFallsBackToBrowser(t *testing.T) {
