@@ -102,6 +102,31 @@ func pixels(img image.Image, rgb uint32) int {
 	return n
 }
 
+// click clicks, with xdotool's pointer, the middle of the box around the
+// pixels of exactly rgb in img: a button of that colour, as a donor clicks it.
+func click(t *testing.T, display string, img image.Image, rgb uint32) {
+	t.Helper()
+	box := image.Rectangle{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if (r>>8)<<16|(g>>8)<<8|bl>>8 == rgb {
+				box = box.Union(image.Rect(x, y, x+1, y+1))
+			}
+		}
+	}
+	if box.Empty() {
+		t.Fatalf("nothing of #%06x on the screen to click", rgb)
+	}
+	mid := box.Min.Add(box.Max).Div(2)
+	cmd := exec.Command("xdotool", "mousemove", "--sync", fmt.Sprint(mid.X), fmt.Sprint(mid.Y), "click", "1")
+	cmd.Env = append(os.Environ(), "DISPLAY="+display)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("xdotool click at %v: %v: %s", mid, err, out)
+	}
+}
+
 // waitForColour takes screenshots until one has at least min pixels of rgb.
 func waitForColour(t *testing.T, display, what string, rgb uint32, min int, timeout time.Duration) []byte {
 	t.Helper()
@@ -187,9 +212,9 @@ type windowManager struct{ display string }
 // the screen; it stops with the test.
 func startWindowManager(t *testing.T, display string) *windowManager {
 	t.Helper()
-	for _, tool := range []string{"openbox", "wmctrl"} {
+	for _, tool := range []string{"openbox", "wmctrl", "xdotool"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s is missing: run `make deps` (installs openbox and wmctrl): %v", tool, err)
+			t.Fatalf("%s is missing: run `make deps` (installs openbox, wmctrl and xdotool): %v", tool, err)
 		}
 	}
 	cmd := exec.Command("openbox", "--sm-disable")
@@ -329,19 +354,33 @@ func TestWebviewWindowUnderXvfb(t *testing.T) {
 	t.Run("closing_the_window_at_the_question_cancels_and_a_rerun_installs", func(t *testing.T) {
 		node := filepath.Join(t.TempDir(), "node")
 		p := openWindow(t, display, node)
-		ws, _ := startToQuestion(t, p)
-		raw := waitForColour(t, display, `the "opened in another window" banner`, bannerWarm, 2000, 20*time.Second)
-		os.WriteFile(filepath.Join(shots, "webview-2-elsewhere.png"), raw, 0o644)
+		// The donor clicks Install in the window; the benchmark's filewrite
+		// is invalid, so the window asks whether to go on with defaults.
+		img, _ := screenshot(t, display)
+		click(t, display, img, installBlue)
+		tempLog := filepath.Join(node, "installer_benchmark.log")
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			// The dialog's backdrop darkens the whole page, header included;
+			// its Continue button is the one thing left in the page's blue.
+			img, raw := screenshot(t, display)
+			b, _ := os.ReadFile(tempLog)
+			if pixels(img, headerBlue) == 0 && pixels(img, installBlue) >= 500 && strings.Contains(string(b), "Maximums used") {
+				os.WriteFile(filepath.Join(shots, "webview-2-question.png"), raw, 0o644)
+				break
+			}
+			if time.Now().After(deadline) {
+				path := filepath.Join(shots, "webview-2-no-question.png")
+				os.WriteFile(path, raw, 0o644)
+				t.Fatalf("the window never asked (screen in %s; log: %s)\nstderr: %s", path, b, &p.stderr)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
 
 		wm.close(t, windowTitle)
-		// The page that took over hears how it ended, before the program exits.
-		if r := readUntil(t, ws, "result"); r.OK || !strings.Contains(r.Message, "cancelled") || !strings.Contains(r.Message, "Nothing was installed") {
-			t.Errorf("result after closing: %+v", r)
-		}
 		if code := p.wait(t); code != exitFail {
 			t.Errorf("exit %d after the window was closed, want 1\nstdout: %s\nstderr: %s", code, p.stdout, &p.stderr)
 		}
-		tempLog := filepath.Join(node, "installer_benchmark.log")
 		for _, want := range []string{"install: The window was closed, so the install stopped.", "Nothing was installed", tempLog} {
 			if !strings.Contains(p.stderr.String(), want) {
 				t.Errorf("stderr lacks %q:\n%s", want, &p.stderr)
@@ -357,8 +396,12 @@ func TestWebviewWindowUnderXvfb(t *testing.T) {
 		}
 
 		// The donor starts the installer again and this time continues.
+		// This time the test drives it through the bridge, which also
+		// shows that the window gives way to another page.
 		p = openWindow(t, display, node)
 		ws, q := startToQuestion(t, p)
+		raw := waitForColour(t, display, `the "opened in another window" banner`, bannerWarm, 2000, 20*time.Second)
+		os.WriteFile(filepath.Join(shots, "webview-3-elsewhere.png"), raw, 0o644)
 		ws.WriteMessage(websocket.TextMessage, []byte(fmt.Sprintf(`{"type":"answer","id":%q,"choice":"continue"}`, q.ID)))
 		if r := readUntil(t, ws, "result"); !r.OK {
 			t.Fatalf("result of the rerun: %+v", r)
