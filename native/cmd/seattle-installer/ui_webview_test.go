@@ -432,6 +432,28 @@ func TestWebviewWindowUnderXvfb(t *testing.T) {
 		}
 	})
 
+	t.Run("closing_the_window_after_a_declined_install_keeps_its_message", func(t *testing.T) {
+		node := filepath.Join(t.TempDir(), "node")
+		p := openWindow(t, display, node)
+		ws, q := startToQuestion(t, p)
+		ws.WriteMessage(websocket.TextMessage, []byte(fmt.Sprintf(`{"type":"answer","id":%q,"choice":"cancel"}`, q.ID)))
+		if r := readUntil(t, ws, "result"); r.OK {
+			t.Fatalf("result after declining: %+v", r)
+		}
+		wm.close(t, windowTitle)
+		if code := p.wait(t); code != exitFail {
+			t.Errorf("exit %d, want 1\nstdout: %s\nstderr: %s", code, p.stdout, &p.stderr)
+		}
+		// The install had ended before the window closed: the terminal
+		// tells why it ended, not that the window was closed.
+		if strings.Contains(p.stderr.String(), "window was closed") || !strings.Contains(p.stderr.String(), "answer yes") {
+			t.Errorf("stderr does not give the decline's own message: %s", &p.stderr)
+		}
+		if _, err := os.Stat(filepath.Join(node, "vesseldict")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("a declined install left a vesseldict (%v)", err)
+		}
+	})
+
 	t.Run("stopping_the_program_at_the_question_closes_the_window_and_cancels", func(t *testing.T) {
 		node := filepath.Join(t.TempDir(), "node")
 		p := openWindow(t, display, node)
