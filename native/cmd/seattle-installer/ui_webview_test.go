@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -25,8 +27,10 @@ import (
 	"github.com/seattletestbed/seattle-installer/native/ui/chrometest"
 )
 
-// startXvfb starts a virtual X display on a free number and returns its
-// DISPLAY value; it stops with the test.
+// startXvfb starts a virtual X display and returns its DISPLAY value; it
+// stops with the test. Xvfb picks a free display number itself
+// (-displayfd), so tests running at once, or stale lock files, do not
+// collide; it is stopped with SIGTERM so it removes its lock and socket.
 func startXvfb(t *testing.T) string {
 	t.Helper()
 	for _, tool := range []string{"Xvfb", "import"} {
@@ -34,41 +38,51 @@ func startXvfb(t *testing.T) string {
 			t.Fatalf("%s is missing: run `make deps` (installs xvfb and imagemagick): %v", tool, err)
 		}
 	}
-	for n := 91; n < 200; n++ {
-		if _, err := os.Stat(fmt.Sprintf("/tmp/.X%d-lock", n)); err == nil {
-			continue
-		}
-		sock := fmt.Sprintf("/tmp/.X11-unix/X%d", n)
-		if _, err := os.Stat(sock); err == nil {
-			continue
-		}
-		cmd := exec.Command("Xvfb", fmt.Sprintf(":%d", n), "-screen", "0", "1024x768x24", "-nolisten", "tcp")
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan struct{})
-		go func() { cmd.Wait(); close(exited) }()
-		deadline := time.After(10 * time.Second)
-		for {
-			if _, err := os.Stat(sock); err == nil {
-				t.Cleanup(func() { cmd.Process.Kill(); <-exited })
-				return fmt.Sprintf(":%d", n)
-			}
-			select {
-			case <-exited:
-			case <-deadline:
-				cmd.Process.Kill()
-				t.Fatalf("Xvfb :%d did not come up: %s", n, &stderr)
-			case <-time.After(20 * time.Millisecond):
-				continue
-			}
-			break // exited: the number was taken after all; try the next
-		}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free X display number from :91 to :199")
+	defer r.Close()
+	// fd 3 in Xvfb is the first of ExtraFiles.
+	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
+	cmd.ExtraFiles = []*os.File{w}
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() { stop(cmd.Process, exited) })
+	number := make(chan string, 1)
+	go func() {
+		// Xvfb writes "N\n" once it accepts connections; EOF if it died.
+		b, _ := io.ReadAll(io.LimitReader(r, 16))
+		number <- strings.TrimSpace(string(b))
+	}()
+	select {
+	case n := <-number:
+		if _, err := strconv.Atoi(n); err != nil {
+			t.Fatalf("Xvfb did not come up (it said %q on -displayfd): %s", n, &stderr)
+		}
+		return ":" + n
+	case <-time.After(20 * time.Second):
+		t.Fatalf("Xvfb did not come up within 20 s: %s", &stderr)
+	}
 	return ""
+}
+
+// stop ends a helper process politely (SIGTERM, so an X server removes its
+// lock file), then for good if it lingers; exited closes when it is gone.
+func stop(p *os.Process, exited <-chan struct{}) {
+	p.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		p.Kill()
+		<-exited
+	}
 }
 
 // screenshot captures the whole X screen with ImageMagick's import.
@@ -225,8 +239,9 @@ func startWindowManager(t *testing.T, display string) *windowManager {
 		t.Fatal(err)
 	}
 	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() { cmd.Process.Kill(); <-exited })
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() { stop(cmd.Process, exited) })
 	wm := &windowManager{display: display}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -237,7 +252,7 @@ func startWindowManager(t *testing.T, display string) *windowManager {
 		}
 		select {
 		case <-exited:
-			t.Fatalf("openbox exited: %s", &stderr)
+			t.Fatalf("openbox exited (%v): %s", waitErr, &stderr)
 		default:
 		}
 		if time.Now().After(deadline) {
