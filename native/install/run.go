@@ -167,7 +167,11 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	// 2. benchmark
 	rep, err := r.benchmark(ctx)
 	if err != nil {
-		return r.failure(PhaseBenchmark, res, err, "Nothing was installed. Give --measured a file that `seattle-installer benchmark --json` wrote, or leave it out to measure this machine.")
+		next := "Nothing was installed. Give --measured a file that `seattle-installer benchmark --json` wrote, or leave it out to measure this machine."
+		if ctx.Err() != nil {
+			next = "Nothing was installed."
+		}
+		return r.failure(PhaseBenchmark, res, err, next)
 	}
 
 	// 3. check
@@ -357,7 +361,7 @@ func (r *runner) benchmark(ctx context.Context) (resource.Report, error) {
 	}})
 	if err != nil {
 		if ctx.Err() != nil {
-			return rep, fmt.Errorf("the install was cancelled during the benchmark: %w", ctx.Err())
+			return rep, cancelled{"during the benchmark", ctx.Err()}
 		}
 		// The benchmark as a whole failed: as in the original, every
 		// resource falls back to its default, and the donor is asked.
@@ -376,6 +380,17 @@ func (r *runner) benchmark(ctx context.Context) (resource.Report, error) {
 	r.done(PhaseBenchmark, "")
 	return rep, nil
 }
+
+// cancelled is the error of an install stopped by its context. It reads as
+// a sentence for the donor ("context canceled" says nothing to them) and
+// still unwraps to context.Canceled or DeadlineExceeded.
+type cancelled struct {
+	when string
+	err  error
+}
+
+func (c cancelled) Error() string { return "the install was cancelled " + c.when }
+func (c cancelled) Unwrap() error { return c.err }
 
 func clamp01(f float64) float64 {
 	switch {
@@ -435,7 +450,7 @@ func (r *runner) confirmDefaults(ctx context.Context, failures []resource.Failur
 		a, err := r.ask.Ask(ctx, p)
 		if err != nil {
 			if ctx.Err() != nil {
-				return fmt.Errorf("the install was cancelled while asking whether to continue with defaults: %w", ctx.Err())
+				return cancelled{"while asking whether to continue with defaults", ctx.Err()}
 			}
 			answer, who = p.Default, "asking failed: "+err.Error()
 		} else {

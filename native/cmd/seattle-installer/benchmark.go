@@ -96,7 +96,11 @@ Flags:
 		bar.Finish()
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "benchmark: stopped: %v (nothing measured is kept)\n", err)
+		why := err.Error()
+		if ctx.Err() != nil {
+			why = "interrupted"
+		}
+		fmt.Fprintf(e.stderr, "benchmark: stopped: %s; nothing measured is kept and the temporary file is removed\n", why)
 		return exitFail
 	}
 	if *asJSON {

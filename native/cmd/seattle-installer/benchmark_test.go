@@ -217,7 +217,7 @@ func TestBenchmarkInterrupted(t *testing.T) {
 	if code := cmd.ProcessState.ExitCode(); code != exitFail {
 		t.Errorf("exit %d (%v), want %d\nstderr: %s", code, err, exitFail, stderr.String())
 	}
-	if !strings.Contains(stderr.String(), "benchmark: stopped: context canceled") {
+	if !strings.Contains(stderr.String(), "benchmark: stopped: interrupted") {
 		t.Errorf("stderr %q does not say it stopped", stderr.String())
 	}
 	if stdout.Len() != 0 {
