@@ -48,7 +48,7 @@ type Progress struct {
 
 // ErrNotImplemented is what a probe returns on an operating system it has no
 // way to measure; the install then uses the default and lists the failure.
-var ErrNotImplemented = errors.New("not implemented on " + runtime.GOOS)
+var ErrNotImplemented = errors.New("no probe for this resource on " + runtime.GOOS)
 
 // Run measures every resource. The report holds every resource of
 // resource.All (nil = not measured) and the probes that failed; err is
