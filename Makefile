@@ -3,6 +3,7 @@ SHELL   := /bin/bash
 GO      ?= go
 GOROOT  := $(shell $(GO) env GOROOT)
 BIN     := bin/seattle-installer
+BUILDER := bin/seattle-builder
 WASM    := web/validator.wasm
 WASMJS  := web/wasm_exec.js
 WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
@@ -11,7 +12,7 @@ PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 win
 
 .PHONY: all build wasm deps test test-native test-wasm fuzz bench run cross dist clean help
 
-all: build ## build web/validator.wasm, web/wasm_exec.js and bin/seattle-installer
+all: build ## build web/validator.wasm, web/wasm_exec.js, bin/seattle-installer and bin/seattle-builder
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t14
@@ -28,8 +29,9 @@ $(WASM): $(shell find wasm -name '*.go') go.mod
 $(WASMJS): $(GOROOT)/lib/wasm/wasm_exec.js
 	cp $< $@
 
-build: deps wasm ## build bin/seattle-installer (with the webview window)
+build: deps wasm ## build bin/seattle-installer (with the webview window) and bin/seattle-builder (the server)
 	$(GO) build -trimpath -o $(BIN) ./native/cmd/seattle-installer
+	$(GO) build -trimpath -o $(BUILDER) ./native/cmd/seattle-builder
 
 test: deps wasm test-native test-wasm fuzz ## run every test: native, browser, window, js/wasm under Node, fuzzing
 	@echo "test: all passed"
@@ -57,19 +59,23 @@ cross: wasm ## compile for every GOOS/GOARCH we ship (no cgo) and js/wasm
 	@set -e; for p in $(PLATFORMS); do \
 	  echo "cross: $$p"; \
 	  CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -trimpath -o /dev/null ./native/cmd/seattle-installer; \
+	  CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -trimpath -o /dev/null ./native/cmd/seattle-builder; \
 	done; \
 	echo "cross: linux/arm (32-bit)"; CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build -o /dev/null ./native/cmd/seattle-installer; \
 	echo "cross: js/wasm"; GOOS=js GOARCH=wasm $(GO) build -o /dev/null ./wasm
 
-# dist: the base installers the builder (serve) packs into custom installers,
-# named seattle-installer-GOOS-GOARCH[.exe], plus the Linux build with the
-# webview window, seattle-installer-linux-amd64-webview (cgo: built only on a
-# linux/amd64 host). Reproducible: no paths, no VCS stamp, no build ID.
+# dist: the base installers the builder (seattle-builder serve) packs into
+# custom installers, named seattle-installer-GOOS-GOARCH[.exe], plus the Linux
+# build with the webview window, seattle-installer-linux-amd64-webview (cgo:
+# built only on a linux/amd64 host), and beside them the server itself for the
+# machines it runs on, seattle-builder-linux-ARCH. Reproducible: no paths, no
+# VCS stamp, no build ID.
 DIST := bin/dist
 DIST_PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64
+DIST_SERVER_PLATFORMS := linux/amd64 linux/arm64
 DIST_FLAGS := -trimpath -buildvcs=false -ldflags="-s -w -buildid="
 
-dist: deps wasm ## cross-compile the base installers for `serve` into bin/dist (reproducible)
+dist: deps wasm ## cross-compile the base installers and seattle-builder into bin/dist (reproducible)
 	@mkdir -p $(DIST)
 	@set -e; for p in $(DIST_PLATFORMS); do \
 	  os=$${p%/*}; arch=$${p#*/}; ext=; [ $$os = windows ] && ext=.exe; \
@@ -80,6 +86,10 @@ dist: deps wasm ## cross-compile the base installers for `serve` into bin/dist (
 	  out=$(DIST)/seattle-installer-linux-amd64-webview; echo "dist: $$out (cgo, webview window)"; \
 	  CGO_ENABLED=1 $(GO) build $(DIST_FLAGS) -o $$out ./native/cmd/seattle-installer; \
 	else echo "dist: no webview build (needs a linux/amd64 host)"; fi
+	@set -e; for p in $(DIST_SERVER_PLATFORMS); do \
+	  os=$${p%/*}; arch=$${p#*/}; out=$(DIST)/seattle-builder-$$os-$$arch; echo "dist: $$out (the server)"; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build $(DIST_FLAGS) -o $$out ./native/cmd/seattle-builder; \
+	done
 
 clean: ## remove what the build made
 	rm -rf bin $(WASM) $(WASMJS) _install _builds

@@ -18,6 +18,7 @@ import (
 
 	"github.com/seattletestbed/seattle-installer/wasm/vesselinfo"
 	"github.com/seattletestbed/seattle-installer/web"
+	"github.com/seattletestbed/seattle-installer/web/upload"
 )
 
 // Handler returns the server's routes:
@@ -364,12 +365,11 @@ type staticFile struct {
 }
 
 // loadStatic collects the page's files: web/upload/* at the root, and the
-// validator with its loader. Only these exact paths are served, so there is
-// nothing to list and nothing outside them to reach.
+// validator with its loader from web. Only these exact paths are served, so
+// there is nothing to list and nothing outside them to reach.
 func loadStatic() (map[string]staticFile, error) {
-	files := web.Files()
 	m := map[string]staticFile{}
-	add := func(urlPath, name string) error {
+	add := func(files fs.FS, urlPath, name string) error {
 		b, err := fs.ReadFile(files, name)
 		if err != nil {
 			return fmt.Errorf("page file: %w", err)
@@ -378,19 +378,19 @@ func loadStatic() (map[string]staticFile, error) {
 		m[urlPath] = staticFile{body: b, ctype: contentType(name), etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
 		return nil
 	}
-	entries, err := fs.ReadDir(files, "upload")
+	entries, err := fs.ReadDir(upload.Files(), ".")
 	if err != nil {
 		return nil, fmt.Errorf("page files: %w", err)
 	}
 	for _, e := range entries {
 		if e.Type().IsRegular() {
-			if err := add("/"+e.Name(), "upload/"+e.Name()); err != nil {
+			if err := add(upload.Files(), "/"+e.Name(), e.Name()); err != nil {
 				return nil, err
 			}
 		}
 	}
 	for _, name := range []string{"validator.wasm", "wasm_exec.js"} {
-		if err := add("/"+name, name); err != nil {
+		if err := add(web.Files(), "/"+name, name); err != nil {
 			return nil, err
 		}
 	}

@@ -1,7 +1,8 @@
 // Command seattle-installer turns a donor's machine into a Seattle node: it
 // reads vesselinfo, benchmarks the machine, donates a share of it to the
-// vessels and writes the node's state. It also validates vesselinfo files and
-// serves the page that builds custom installers.
+// vessels and writes the node's state. It also validates vesselinfo files.
+// The server that builds custom installers is a program of its own,
+// seattle-builder, so that installers do not carry it.
 //
 // This package stays thin: flags, wiring and exit codes. Each subcommand lives
 // in its own file and registers itself in init.

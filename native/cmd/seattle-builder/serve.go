@@ -29,7 +29,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	grace := fs.Duration("grace", builder.DefaultGrace, "after SIGTERM or Ctrl-C, how long downloads in flight may take to finish")
 	quiet := fs.Bool("quiet", false, "log only warnings and errors, not every request")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), `Usage: seattle-installer serve [--addr 127.0.0.1:8080] [--data DIR] [--base DIR]
+		fmt.Fprintf(fs.Output(), `Usage: seattle-builder serve [--addr 127.0.0.1:8080] [--data DIR] [--base DIR]
 
 Serves the installer builder. An operator opens http://ADDR/, pastes or drops
 a vesselinfo file (checked in the browser as it is typed), presses Build and
