@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -185,7 +186,13 @@ func TestSessionInstallsThroughTheBridge(t *testing.T) {
 			bench = &msgs[i]
 		}
 	}
-	if bench == nil || !strings.Contains(string(bench.Raw), `"name":"filewrite","label":"File writes","unit":"bytes/s","value":1200000,"measured":false,"failed":true`) {
+	// The default of a failed filewrite: 1.2 MB/s, and a twentieth of it on
+	// 32-bit ARM (SPEC.md), as this test sees when run under qemu-arm.
+	filewrite := "1200000"
+	if runtime.GOARCH == "arm" {
+		filewrite = "60000"
+	}
+	if bench == nil || !strings.Contains(string(bench.Raw), `"name":"filewrite","label":"File writes","unit":"bytes/s","value":`+filewrite+`,"measured":false,"failed":true`) {
 		t.Errorf("the benchmark message before the prompt does not show filewrite failed: %v", bench)
 	}
 	p.send(`{"type":"start","percent":20}`)
