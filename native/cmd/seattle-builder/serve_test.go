@@ -12,12 +12,13 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/seattletestbed/seattle-installer/native/internal/testbin"
 )
 
 func TestServeUsage(t *testing.T) {
@@ -61,7 +62,7 @@ func TestServeEndToEnd(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "builds")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binPath, "serve", "--addr", "127.0.0.1:0", "--data", data, "--base", base)
+	cmd := testbin.Command(ctx, binPath, "serve", "--addr", "127.0.0.1:0", "--data", data, "--base", base)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -115,9 +116,7 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 
 	// A slow download, then SIGTERM.
-	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
-		return c.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 16<<10) })
-	}}
+	d := net.Dialer{Control: smallRecvBuffer}
 	slow := &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
 	res, err = slow.Get(archive)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/seattletestbed/seattle-installer/native/internal/testbin"
 )
 
 // openPTY opens a pseudo-terminal: the test holds the master side, the
@@ -72,7 +73,7 @@ func TestInstallAsksOnATerminal(t *testing.T) {
 			negative := writeIn(t, t.TempDir(), "negative.json", negativeMeasurements)
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, binPath, "install", "--ui", "none", "--dir", dir, "--vesselinfo", installSample, "--measured", negative)
+			cmd := testbin.Command(ctx, binPath, "install", "--ui", "none", "--dir", dir, "--vesselinfo", installSample, "--measured", negative)
 			var stdout bytes.Buffer
 			cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, &stdout, tty
 			if err := cmd.Start(); err != nil {

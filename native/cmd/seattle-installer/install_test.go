@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seattletestbed/seattle-installer/native/internal/testbin"
 	"github.com/seattletestbed/seattle-installer/native/state"
 )
 
@@ -268,7 +269,7 @@ func TestInstallBesideTheInstaller(t *testing.T) {
 	writeIn(t, dir, "vesselinfo", string(vi))
 	writeIn(t, dir, "vessel.restrictions", "call sleep allow # beside\n")
 	measured, _ := filepath.Abs(installMeasured)
-	cmd := exec.Command(exe, "install", "--ui", "none", "--measured", measured)
+	cmd := testbin.Command(context.Background(), exe, "install", "--ui", "none", "--measured", measured)
 	cmd.Dir = t.TempDir() // not the installer's directory
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -322,7 +323,7 @@ func pausedRun(t *testing.T, n int, args ...string) (checkpoint string, r runRes
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binPath, args...)
+	cmd := testbin.Command(ctx, binPath, args...)
 	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d", state.TestPauseEnv, n))
 	var out bytes.Buffer
 	cmd.Stdout = &out

@@ -7,31 +7,26 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seattletestbed/seattle-installer/native/internal/testbin"
 )
 
-// binPath is the real binary, built once for the end-to-end tests of every
-// subcommand in this package.
+// binPath is the real binary for the platform under test, built once per
+// run (see testbin) for the end-to-end tests of every subcommand here.
 var binPath string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "seattle-installer-bin")
+	p, err := testbin.Get(testbin.Native())
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintln(os.Stderr, "the binary under test:", err)
 		os.Exit(2)
 	}
-	binPath = filepath.Join(dir, "seattle-installer")
-	build := exec.Command("go", "build", "-o", binPath, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build the binary:", err)
-		os.Exit(2)
-	}
+	binPath = p
 	code := m.Run()
-	os.RemoveAll(dir)
+	testbin.Cleanup()
 	os.Exit(code)
 }
 
@@ -47,7 +42,7 @@ func runBinary(t *testing.T, stdin string, args ...string) runResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binPath, args...)
+	cmd := testbin.Command(ctx, binPath, args...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

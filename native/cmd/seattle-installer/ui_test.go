@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/seattletestbed/seattle-installer/native/internal/testbin"
 	"github.com/seattletestbed/seattle-installer/native/ui/chrometest"
 )
 
@@ -86,7 +88,7 @@ func (p *uiProcess) waitLine(t *testing.T, prefix string, timeout time.Duration)
 // "UI: URL" line.
 func startUI(t *testing.T, env []string, args ...string) *uiProcess {
 	t.Helper()
-	p := &uiProcess{cmd: exec.Command(binPath, args...), stdout: &syncBuffer{}, lines: make(chan string, 1000), done: make(chan error, 1)}
+	p := &uiProcess{cmd: testbin.Command(context.Background(), binPath, args...), stdout: &syncBuffer{}, lines: make(chan string, 1000), done: make(chan error, 1)}
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stderr = &p.stderr
 	out, err := p.cmd.StdoutPipe()

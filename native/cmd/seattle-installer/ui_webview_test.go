@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/seattletestbed/seattle-installer/bridge"
+	"github.com/seattletestbed/seattle-installer/native/internal/testbin"
 	"github.com/seattletestbed/seattle-installer/native/ui/chrometest"
 )
 
@@ -513,7 +515,7 @@ func TestDefaultUIFollowsTheDisplay(t *testing.T) {
 		{"terminal without one", "", "default: none"},
 	} {
 		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
-			cmd := exec.Command(binPath, "install", "--help")
+			cmd := testbin.Command(context.Background(), binPath, "install", "--help")
 			cmd.Env = append(os.Environ(), "DISPLAY="+tc.display, "WAYLAND_DISPLAY=")
 			out, _ := cmd.CombinedOutput()
 			if !strings.Contains(string(out), tc.want) {

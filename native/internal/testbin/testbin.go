@@ -1,0 +1,179 @@
+// Package testbin gives end-to-end tests the real seattle-installer binary
+// and runs it the way the platform under test runs programs.
+//
+// make test builds each binary once per run into one directory and names it
+// in SEATTLE_TEST_BIN_DIR, with the names make dist uses
+// (seattle-installer-GOOS-GOARCH[.exe], seattle-installer-linux-amd64-webview
+// for the cgo build); a test run without it (go test ./... by hand) builds
+// what it needs once per test process.
+//
+// The tests of a foreign build run under an emulator (go test
+// -exec qemu-arm): the test binary is emulated, and so must be the installer
+// binary it starts. SEATTLE_TEST_EXEC names that same -exec program, and
+// Command puts it in front. Under Wine the test binary is a Windows process
+// that starts Windows programs itself, so SEATTLE_TEST_EXEC stays empty.
+package testbin
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// DirEnv names the directory of prebuilt binaries; ExecEnv the program that
+// runs a binary of the platform under test (an emulator), if any.
+const (
+	DirEnv  = "SEATTLE_TEST_BIN_DIR"
+	ExecEnv = "SEATTLE_TEST_EXEC"
+)
+
+// Build is one build of the installer.
+type Build struct {
+	GOOS, GOARCH string
+	// Cgo: the build with the webview window (linux only); otherwise
+	// CGO_ENABLED=0, as make dist builds the base installers.
+	Cgo bool
+}
+
+// Name is the file name of the build, as make dist names it.
+func (b Build) Name() string {
+	n := "seattle-installer-" + b.GOOS + "-" + b.GOARCH
+	if b.Cgo {
+		n += "-webview"
+	}
+	if b.GOOS == "windows" {
+		n += ".exe"
+	}
+	return n
+}
+
+// Native is the build end-to-end tests of the cmd package run: the default
+// build of the platform the test binary was compiled for, which is the cgo
+// (webview) build on linux/amd64 and a CGO_ENABLED=0 build elsewhere.
+func Native() Build {
+	return Build{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, Cgo: runtime.GOOS == "linux" && runtime.GOARCH == "amd64"}
+}
+
+var (
+	mu       sync.Mutex
+	built    = map[Build]string{}
+	failed   = map[Build]error{}
+	buildDir string
+)
+
+// Path returns the binary of b: the prebuilt one in $SEATTLE_TEST_BIN_DIR
+// when there is one, otherwise a build made once per test process (see
+// Cleanup). The test fails when it cannot be had.
+func Path(tb testing.TB, b Build) string {
+	tb.Helper()
+	p, err := Get(b)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+// Get is Path for TestMain, where there is no test to fail.
+func Get(b Build) (string, error) {
+	if dir := os.Getenv(DirEnv); dir != "" {
+		p := filepath.Join(dir, b.Name())
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if p, ok := built[b]; ok {
+		return p, nil
+	}
+	if err, ok := failed[b]; ok {
+		return "", err
+	}
+	p, err := build(b)
+	if err != nil {
+		failed[b] = err
+		return "", err
+	}
+	built[b] = p
+	return p, nil
+}
+
+// build runs go build for b from the module's root. GOOS and GOARCH are set
+// from b, never inherited: a test run for GOARCH=arm must still be able to
+// ask for a linux/amd64 build, and the cgo build needs the host's compiler.
+func build(b Build) (string, error) {
+	if buildDir == "" {
+		d, err := os.MkdirTemp("", "seattle-installer-testbin")
+		if err != nil {
+			return "", err
+		}
+		buildDir = d
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		return "", err
+	}
+	out := filepath.Join(buildDir, b.Name())
+	cgo := "0"
+	if b.Cgo {
+		cgo = "1"
+	}
+	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", out, "./native/cmd/seattle-installer")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOOS="+b.GOOS, "GOARCH="+b.GOARCH, "CGO_ENABLED="+cgo)
+	if b.GOARCH == "arm" && os.Getenv("GOARM") == "" {
+		cmd.Env = append(cmd.Env, "GOARM=7")
+	}
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build %s: %v\n%s", b.Name(), err, msg)
+	}
+	return out, nil
+}
+
+// moduleRoot is the directory of go.mod above the working directory (a
+// package's directory, when go test runs).
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("no go.mod above %s", dir)
+		}
+	}
+}
+
+// Cleanup removes the builds Path made; TestMain calls it after m.Run.
+func Cleanup() {
+	mu.Lock()
+	defer mu.Unlock()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+		buildDir = ""
+		built = map[Build]string{}
+	}
+}
+
+// Argv is how to run the binary bin with args on the platform under test:
+// behind the $SEATTLE_TEST_EXEC program (its words split at spaces) when one
+// is set.
+func Argv(bin string, args ...string) []string {
+	argv := strings.Fields(os.Getenv(ExecEnv))
+	return append(append(argv, bin), args...)
+}
+
+// Command is exec.CommandContext for the binary bin, run through Argv.
+func Command(ctx context.Context, bin string, args ...string) *exec.Cmd {
+	argv := Argv(bin, args...)
+	return exec.CommandContext(ctx, argv[0], argv[1:]...)
+}
