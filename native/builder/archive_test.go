@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -49,11 +48,7 @@ func TestArchiveContents(t *testing.T) {
 	s := startServer(t, Config{})
 	crlf := strings.ReplaceAll(sample, "\n", "\r\n")
 	id := create(t, s, crlf) // stored normalized
-	program, err := os.ReadFile(filepath.Join(realBase, BaseName(LinuxAMD64)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	webview, err := os.ReadFile(filepath.Join(realBase, WebviewBaseName(LinuxAMD64)))
+	webview, err := os.ReadFile(filepath.Join(fakeBase, WebviewBaseName(LinuxAMD64)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,6 +72,11 @@ func TestArchiveContents(t *testing.T) {
 				if p == LinuxAMD64 {
 					want["seattle/seattle-installer-webview"] = webview
 				}
+			}
+			// Each platform's own program, byte for byte.
+			program, err := os.ReadFile(filepath.Join(fakeBase, BaseName(p)))
+			if err != nil {
+				t.Fatal(err)
 			}
 			want[prog] = program
 			if ns := names(files); !isSorted(ns) || len(ns) != len(want) {
@@ -240,7 +240,8 @@ func TestCacheSurvivesRestart(t *testing.T) {
 // TestArchiveWorks extracts the linux-amd64 archive with tar, as a donor
 // would, and installs with the programs inside it.
 func TestArchiveWorks(t *testing.T) {
-	s := startServer(t, Config{BaseDir: baseWith(t, LinuxAMD64)})
+	base := realBaseWith(t, LinuxAMD64)
+	s := startServer(t, Config{BaseDir: base})
 	id := create(t, s, sample)
 	archive := filepath.Join(t.TempDir(), ArchiveName(id, LinuxAMD64))
 	if err := os.WriteFile(archive, download(t, s, id, LinuxAMD64), 0o644); err != nil {
@@ -256,7 +257,7 @@ func TestArchiveWorks(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(broken, "libwebkit2gtk-4.0.so.37"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, _ := exec.Command("ldd", filepath.Join(realBase, WebviewBaseName(LinuxAMD64))).Output(); !bytes.Contains(out, []byte("libwebkit2gtk")) {
+	if out, _ := exec.Command("ldd", filepath.Join(base, WebviewBaseName(LinuxAMD64))).Output(); !bytes.Contains(out, []byte("libwebkit2gtk")) {
 		t.Fatalf("the webview build does not link WebKitGTK, so the fallback cannot be tested:\n%s", out)
 	}
 
@@ -350,14 +351,20 @@ func checkInstalled(t *testing.T, dir string) {
 // TestGracefulShutdown cancels the server while a slow client is in the
 // middle of a download: the download finishes, and Serve returns cleanly.
 func TestGracefulShutdown(t *testing.T) {
-	s := startServer(t, Config{BaseDir: baseWith(t, LinuxAMD64)})
+	// A program of the size of a real one: the archive is far bigger than
+	// the socket buffers on both sides, so it cannot be sent at once.
+	base := baseWith(t, LinuxAMD64)
+	big := filepath.Join(base, BaseName(LinuxAMD64))
+	os.Remove(big)
+	if err := os.WriteFile(big, fakeProgram(BaseName(LinuxAMD64), 10<<20), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, Config{BaseDir: base})
 	id := create(t, s, sample)
 	want := download(t, s, id, LinuxAMD64) // built and cached
 	// A small receive buffer keeps most of the archive on the server's side
 	// until the client reads it.
-	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
-		return c.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 16<<10) })
-	}}
+	d := net.Dialer{Control: smallRecvBuffer}
 	client := &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
 	res, err := client.Get(s.url + "/builds/" + id + "/linux-amd64")
 	if err != nil {

@@ -20,7 +20,7 @@ var benchClient = &http.Client{Transport: &http.Transport{MaxIdleConns: 256, Max
 
 func benchServer(b *testing.B, ps ...Platform) *testServer {
 	b.Helper()
-	return startServer(b, Config{BaseDir: baseWith(b, ps...)})
+	return startServer(b, Config{BaseDir: realBaseWith(b, ps...)})
 }
 
 // BenchmarkValidationPOST is an upload of a valid vesselinfo that is already
@@ -100,7 +100,7 @@ func BenchmarkFirstBuild(b *testing.B) {
 // BenchmarkWarm is the once-per-process cost of precompressing the base
 // installers of every platform (serve does it in the background at start).
 func BenchmarkWarm(b *testing.B) {
-	dir := baseWith(b, Platforms...)
+	dir := realBaseWith(b, Platforms...)
 	for b.Loop() {
 		s, err := New(Config{DataDir: b.TempDir(), BaseDir: dir})
 		if err != nil {

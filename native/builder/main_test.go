@@ -6,31 +6,37 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/seattletestbed/seattle-installer/native/internal/testbin"
 )
 
-// The tests run the real server on 127.0.0.1 with base installers that are
-// real builds of this repository, made once here:
+// The tests run the real server on 127.0.0.1. The builder treats a base
+// installer as bytes, so most tests pack small fake programs, made once here
+// (distinct per platform, incompressible like a real binary):
 //
-//	realBase/seattle-installer-linux-amd64          CGO_ENABLED=0, built as make dist does
-//	realBase/seattle-installer-linux-amd64-webview  the default (cgo) build
-//	realBase/seattle-installer-<other platforms>    hard links to the linux-amd64 build
+//	fakeBase/seattle-installer-<platform>[.exe]
+//	fakeBase/seattle-installer-linux-amd64-webview
 //
-// Cross-compiling four more platforms would cost minutes on a cold cache and
-// test nothing more: the builder treats a program as bytes.
-var realBase string
+// TestArchiveWorks, which installs with the programs in an archive, and the
+// benchmarks, whose figures are those of the real sizes, use real builds of
+// this repository (realBaseWith).
+var fakeBase string
+
+// fakeSize is the size of a fake base program: a few socket buffers' worth,
+// small enough that packing it costs nothing.
+const fakeSize = 64 << 10
 
 func TestMain(m *testing.M) {
 	code, err := testMain(m)
@@ -47,38 +53,32 @@ func testMain(m *testing.M) (int, error) {
 		return 0, err
 	}
 	defer os.RemoveAll(dir)
-	realBase = dir
-	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for i, b := range []struct{ name, cgo string }{
-		{BaseName(LinuxAMD64), "0"},
-		{WebviewBaseName(LinuxAMD64), "1"},
-	} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// The flags of make dist, so that sizes and timings are those of
-			// the real base installers.
-			cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", filepath.Join(dir, b.name), "../cmd/seattle-installer")
-			cmd.Env = append(os.Environ(), "CGO_ENABLED="+b.cgo)
-			if out, err := cmd.CombinedOutput(); err != nil {
-				errs[i] = fmt.Errorf("go build %s: %v\n%s", b.name, err, out)
-			}
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return 0, err
-	}
-	for _, p := range Platforms[1:] {
-		if err := os.Link(filepath.Join(dir, BaseName(LinuxAMD64)), filepath.Join(dir, BaseName(p))); err != nil {
+	fakeBase = dir
+	for _, p := range Platforms {
+		if err := os.WriteFile(filepath.Join(dir, BaseName(p)), fakeProgram(BaseName(p), fakeSize), 0o755); err != nil {
 			return 0, err
 		}
 	}
+	if err := os.WriteFile(filepath.Join(dir, WebviewBaseName(LinuxAMD64)), fakeProgram(WebviewBaseName(LinuxAMD64), fakeSize), 0o755); err != nil {
+		return 0, err
+	}
+	defer testbin.Cleanup()
 	return m.Run(), nil
 }
 
-// baseWith makes a base directory holding only the given platforms' real
+// fakeProgram is size bytes that start with name and go on with random
+// bytes drawn from a seed made of name: the same program every run.
+func fakeProgram(name string, size int) []byte {
+	var seed [32]byte
+	copy(seed[:], name)
+	b := make([]byte, size)
+	r := rand.NewChaCha8(seed)
+	r.Read(b)
+	copy(b, "fake "+name+"\n")
+	return b
+}
+
+// baseWith makes a base directory holding only the given platforms' fake
 // base installers (and the webview build when linux-amd64 is among them).
 func baseWith(t testing.TB, ps ...Platform) string {
 	t.Helper()
@@ -89,12 +89,41 @@ func baseWith(t testing.TB, ps ...Platform) string {
 			names = append(names, WebviewBaseName(p))
 		}
 		for _, n := range names {
-			if err := os.Link(filepath.Join(realBase, n), filepath.Join(dir, n)); err != nil {
+			if err := os.Link(filepath.Join(fakeBase, n), filepath.Join(dir, n)); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	return dir
+}
+
+// realBaseWith is baseWith with real builds, as make dist makes them: the
+// linux-amd64 build (CGO_ENABLED=0) and its webview (cgo) build, and copies
+// of the linux-amd64 build for the other platforms (cross-compiling them
+// would cost minutes on a cold cache and test nothing more). They are built
+// for linux/amd64 whatever GOARCH the tests were built for.
+func realBaseWith(t testing.TB, ps ...Platform) string {
+	t.Helper()
+	program := testbin.Path(t, testbin.Build{GOOS: "linux", GOARCH: "amd64"})
+	dir := t.TempDir()
+	for _, p := range ps {
+		copyFile(t, program, filepath.Join(dir, BaseName(p)))
+		if p == LinuxAMD64 {
+			copyFile(t, testbin.Path(t, testbin.Build{GOOS: "linux", GOARCH: "amd64", Cgo: true}), filepath.Join(dir, WebviewBaseName(p)))
+		}
+	}
+	return dir
+}
+
+func copyFile(t testing.TB, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // testServer is a Server serving on a loopback port.
@@ -113,7 +142,7 @@ func startServer(t testing.TB, cfg Config) *testServer {
 		cfg.DataDir = filepath.Join(t.TempDir(), "data")
 	}
 	if cfg.BaseDir == "" {
-		cfg.BaseDir = realBase
+		cfg.BaseDir = fakeBase
 	}
 	s, err := New(cfg)
 	if err != nil {

@@ -87,7 +87,7 @@ func TestPageInChromium(t *testing.T) {
 	chrometest.Do(t, ctx, "press Build", chromedp.Click(chromedp.CSS("#build")))
 	wait("the download links with sizes", `(() => {
 		const rows = document.querySelectorAll('#download-rows tr');
-		return rows.length === 5 && [...rows].every(r => / MB$/.test(r.lastChild.textContent));
+		return rows.length === 5 && [...rows].every(r => / [kM]B$/.test(r.lastChild.textContent));
 	})()`)
 	id := ID([]byte(fixed))
 	if got := chrometest.Text(t, ctx, "#build-id"); got != id {
