@@ -1,0 +1,6 @@
+//go:build !unix
+
+package startup
+
+// isRoot is false: outside Unix the installer registers for this user.
+func isRoot() bool { return false }
