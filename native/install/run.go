@@ -1,6 +1,7 @@
 package install
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -47,6 +48,8 @@ type runner struct {
 	overall float64    // of the last event, for events outside any phase
 	log     io.WriteCloser
 	logPath string
+	logText bytes.Buffer // this run's log lines, for the service log
+	lock    *state.Lock  // held from prepare to the end of the run
 	prompts int
 }
 
@@ -92,6 +95,7 @@ func (r *runner) logf(format string, args ...any) {
 	line := fmt.Sprintf(format, args...)
 	if r.log != nil {
 		io.WriteString(r.log, line+"\n")
+		r.logText.WriteString(line + "\n")
 	}
 	r.emit(Event{Kind: LogLine, Detail: line})
 }
@@ -140,7 +144,19 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	o.Dir, res.Dir = dir, dir
 
 	if !o.DryRun {
-		if err := r.prepare(); err != nil {
+		err := r.prepare()
+		defer r.lock.Release()
+		if err != nil {
+			var locked *state.LockedError
+			var unsafe *state.UnsafeDirError
+			switch {
+			case errors.As(err, &locked):
+				res.Message = err.Error() + "; nothing was touched. Wait until it ends, then run the installer again if you still need to."
+				return res, err
+			case errors.As(err, &unsafe):
+				res.Message = sentence(err.Error())
+				return res, err
+			}
 			if errors.Is(err, state.ErrAlreadyInstalled) {
 				res.Message = fmt.Sprintf("%s already holds a Seattle install (it has a vesseldict), so nothing was changed. To install again, first remove it with: seattle-installer uninstall --dir %s", dir, dir)
 				return res, fmt.Errorf("%s: %w", dir, err)
@@ -153,7 +169,11 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 			}
 			return r.failure(PhaseVesselinfo, res, err, "Check that the install directory is writable, or choose another --dir, then run the installer again.")
 		}
-		defer r.log.Close()
+		defer func() {
+			if r.log != nil {
+				r.log.Close()
+			}
+		}()
 	}
 
 	// 1. vesselinfo
@@ -222,10 +242,15 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	}
 	r.logf("Writing into %s: %s, %s", dir, strings.Join(names, ", "), state.VesseldictFile)
 	in.LogEnd = fmt.Sprintf("Install complete at %s: the state is in place and this log moved to %s.\n", time.Now().UTC().Format(time.RFC3339), state.ServiceLogFile)
+	// The log is closed before the commit removes it (Windows cannot remove
+	// an open file); its text goes to the service log with the commit.
+	in.LogText = r.logText.Bytes()
+	r.closeLog()
 	w, err := state.Write(ctx, dir, in, func(f float64, detail string) {
 		r.emit(Event{Kind: Progress, Phase: PhaseWrite, Fraction: f, Detail: detail})
 	})
 	if err != nil {
+		r.reopenLog()
 		next := "Nothing was installed; fix that and run the installer again, or choose another --dir."
 		switch {
 		case errors.Is(err, syscall.ENOSPC):
@@ -240,8 +265,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		}
 		return r.failure(PhaseWrite, res, fmt.Errorf("writing the state into %s failed: %w", dir, err), next)
 	}
-	r.log.Close()
-	r.log = nil // it was moved into the service log; later lines go to events only
+	// The log moved into the service log; later lines go to events only.
 	r.done(PhaseWrite, fmt.Sprintf("%d files and directories in place", len(w.Files)))
 	for _, wmsg := range w.Warnings {
 		r.emit(Event{Kind: LogLine, Detail: "warning: " + wmsg})
@@ -257,15 +281,52 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	return res, nil
 }
 
+// closeLog closes the install log file; later lines go to events only
+// until reopenLog.
+func (r *runner) closeLog() {
+	if r.log != nil && r.logPath == filepath.Join(r.opts.Dir, state.TempLogFile) {
+		r.log.Close()
+		r.log = nil
+	}
+}
+
+// reopenLog opens the install log again after a failed commit, so that
+// the failure is in the log the donor is asked to send.
+func (r *runner) reopenLog() {
+	if r.log != nil || r.logPath != filepath.Join(r.opts.Dir, state.TempLogFile) {
+		return // still open: the fallback log outside the directory
+	}
+	if f, err := state.OpenTempLog(r.opts.Dir); err == nil {
+		r.log = f
+	}
+}
+
 var errCompleted = errors.New("an interrupted install was completed")
 
 // prepare finishes or undoes an interrupted install, refuses an installed
 // directory, and opens the temporary log.
+//
+// Before it looks at anything in the directory it takes the directory's
+// lock, which the run holds to its end: a second install or an uninstall
+// fails at once. As root it first refuses a directory that others could
+// tamper with.
 func (r *runner) prepare() error {
 	dir := r.opts.Dir
+	if err := state.CheckDir(dir); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create the install directory: %w", err)
 	}
+	lock, err := state.LockDir(dir)
+	switch {
+	case errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission):
+		// Nobody can write here, so nothing can interleave: go on, and the
+		// first write fails with its own clear message and the log outside.
+	case err != nil:
+		return err
+	}
+	r.lock = lock
 	rec, err := state.Recover(dir)
 	if err != nil {
 		return err
@@ -279,7 +340,12 @@ func (r *runner) prepare() error {
 		return state.ErrAlreadyInstalled
 	}
 	r.logPath = filepath.Join(dir, state.TempLogFile)
-	f, err := os.OpenFile(r.logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	f, err := state.OpenTempLog(dir)
+	var notOurs *state.NotOursError
+	if errors.As(err, &notOurs) {
+		r.logPath = ""
+		return err
+	}
 	if err != nil {
 		// The directory is not writable: the install will fail, but the
 		// donor still gets a log to send.
@@ -498,7 +564,7 @@ func (r *runner) stateInstall(plan *Plan, vessels []vesselinfo.Vessel) (state.In
 		return state.Install{}, err
 	}
 	r.logf("Restrictions from %s", origin)
-	in := state.Install{Restrictions: restrictions, PrependDir: r.opts.RepyPrependDir, LogPath: r.logPath}
+	in := state.Install{Restrictions: restrictions, PrependDir: r.opts.RepyPrependDir}
 	if r.opts.RepyPrependDir != "" {
 		r.logf("Security layer files copied from %s", r.opts.RepyPrependDir)
 	}

@@ -5,9 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -30,19 +28,11 @@ type manifestEntry struct {
 // kilobytes even with many vessels and security layer files.
 const maxManifest = 1 << 20
 
-func readManifest(dir string) ([]manifestEntry, error) {
-	p := filepath.Join(dir, ManifestFile)
-	f, err := os.Open(p)
+func readManifest(t *dirTree) ([]manifestEntry, error) {
+	p := t.path(ManifestFile)
+	b, err := t.readOwn(ManifestFile, maxManifest)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxManifest+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", p, err)
-	}
-	if len(b) > maxManifest {
-		return nil, fmt.Errorf("%s is larger than %d KiB: not a manifest this installer wrote", p, maxManifest>>10)
 	}
 	if !bytes.HasPrefix(b, []byte(manifestHeader+"\n")) {
 		return nil, fmt.Errorf("%s does not start with the header this installer writes", p)
@@ -72,20 +62,36 @@ type Uninstalled struct {
 	Kept    []string // paths kept, each with the reason
 }
 
+// ErrKeptLinks means Uninstall kept entries whose path now crosses a
+// symbolic link or whose type changed: something other than the install
+// put them there, and removing them could reach outside the install.
+var ErrKeptLinks = errors.New("some entries were kept because they are not what the install wrote")
+
 // Uninstall removes exactly what an install wrote into dir, as its manifest
 // lists it: the vesseldict first, so that the directory stops looking
 // installed at once, then the files, then the vessel directories that are
 // empty by then. Files someone added later (logs, uploads of the vessels)
-// are kept, and so are the directories holding them. An interrupted install
-// is recovered first; an interrupted uninstall is finished by running it
-// again.
+// are kept, and so are the directories holding them. Nothing is followed:
+// an entry whose path now crosses a symbolic link, or that is of another
+// type than the install wrote, is kept and reported, and the result is
+// ErrKeptLinks. An interrupted install is recovered first; an interrupted
+// uninstall is finished by running it again. The caller holds the
+// directory's Lock.
 func Uninstall(dir string) (*Uninstalled, error) {
-	if _, err := Recover(dir); err != nil {
+	t, err := openTree(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, ErrNotInstalled
+		}
 		return nil, err
 	}
-	entries, err := readManifest(dir)
+	defer t.Close()
+	if _, err := recoverTree(t); err != nil {
+		return nil, err
+	}
+	entries, err := readManifest(t)
 	if errors.Is(err, fs.ErrNotExist) {
-		if ok, _ := Installed(dir); ok {
+		if ok, _ := t.expect(VesseldictFile, false); ok {
 			return nil, fmt.Errorf("%s holds a vesseldict but no %s: it was not installed by this installer, so nothing was removed", dir, ManifestFile)
 		}
 		return nil, ErrNotInstalled
@@ -94,23 +100,33 @@ func Uninstall(dir string) (*Uninstalled, error) {
 		return nil, err
 	}
 	u := &Uninstalled{}
+	foreign := false
 	remove := func(e manifestEntry) error {
-		p := filepath.Join(dir, filepath.FromSlash(e.name))
-		st, err := os.Lstat(p)
+		st, err := t.lstat(e.name)
+		var notOurs *NotOursError
+		if errors.As(err, &notOurs) {
+			// A directory on the way is a link (or a file) now.
+			rel, _ := filepath.Rel(dir, notOurs.Path)
+			u.Kept = append(u.Kept, fmt.Sprintf("%s: %s %s now", e.name, filepath.ToSlash(rel), notOurs.Reason))
+			foreign = true
+			return nil
+		}
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil // removed already, by someone or an interrupted uninstall
 		}
 		if err != nil {
 			return err
 		}
-		if st.IsDir() != e.dir {
-			u.Kept = append(u.Kept, p+" (its type changed since the install: not ours any more)")
+		if (e.dir && !st.IsDir()) || (!e.dir && !st.Mode().IsRegular()) {
+			u.Kept = append(u.Kept, fmt.Sprintf("%s: it %s now, not what the install wrote", e.name, kind(st.Mode())))
+			foreign = true
 			return nil
 		}
+		p := t.path(e.name)
 		Checkpoint("uninstall " + e.name)
-		if err := os.Remove(p); err != nil {
+		if err := t.root.Remove(e.name); err != nil {
 			if e.dir {
-				if des, rerr := os.ReadDir(p); rerr == nil && len(des) > 0 {
+				if des, rerr := fs.ReadDir(t.root.FS(), e.name); rerr == nil && len(des) > 0 {
 					u.Kept = append(u.Kept, fmt.Sprintf("%s (holds %d entries the install did not write)", p, len(des)))
 					return nil
 				}
@@ -125,7 +141,7 @@ func Uninstall(dir string) (*Uninstalled, error) {
 			if err := remove(e); err != nil {
 				return u, err
 			}
-			if err := syncDir(dir); err != nil {
+			if err := t.sync("."); err != nil {
 				return u, fmt.Errorf("sync %s: %w", dir, err)
 			}
 		}
@@ -141,13 +157,19 @@ func Uninstall(dir string) (*Uninstalled, error) {
 			}
 		}
 	}
-	if err := syncDir(dir); err != nil {
+	if err := t.sync("."); err != nil {
 		return u, fmt.Errorf("sync %s: %w", dir, err)
 	}
 	// The manifest goes last: until then a rerun can finish the job.
-	if err := os.Remove(filepath.Join(dir, ManifestFile)); err != nil {
-		return u, fmt.Errorf("remove %s: %w", filepath.Join(dir, ManifestFile), err)
+	if err := t.root.Remove(ManifestFile); err != nil {
+		return u, fmt.Errorf("remove %s: %w", t.path(ManifestFile), err)
 	}
-	u.Removed = append(u.Removed, filepath.Join(dir, ManifestFile))
-	return u, syncDir(dir)
+	u.Removed = append(u.Removed, t.path(ManifestFile))
+	if err := t.sync("."); err != nil {
+		return u, err
+	}
+	if foreign {
+		return u, ErrKeptLinks
+	}
+	return u, nil
 }

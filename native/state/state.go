@@ -24,6 +24,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -54,9 +55,10 @@ type Install struct {
 	Vessels      []Vessel
 	Restrictions []byte // vessel.restrictions, appended to every resource file
 	PrependDir   string // its files are copied into every vessel directory; "" for none
-	// LogPath is the install log so far; its text, then LogEnd, is appended
-	// to the service log as part of the commit, and the file is removed.
-	LogPath string
+	// LogText is the install log so far; it, then LogEnd, is appended to
+	// the service log as part of the commit, and the temporary log file
+	// (TempLogFile, which the caller has closed) is removed.
+	LogText []byte
 	LogEnd  string
 }
 
@@ -71,14 +73,12 @@ type Step func(fraction float64, detail string)
 
 // Installed reports whether dir holds an install (a vesseldict).
 func Installed(dir string) (bool, error) {
-	_, err := os.Lstat(filepath.Join(dir, VesseldictFile))
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, fs.ErrNotExist):
-		return false, nil
+	t, err := openTree(dir)
+	if err != nil {
+		return false, err
 	}
-	return false, err
+	defer t.Close()
+	return t.expect(VesseldictFile, false)
 }
 
 // Recovery says what Recover found and did.
@@ -91,46 +91,66 @@ type Recovery struct {
 // Recover brings dir back to a state without a commit in progress: nothing
 // installed, or a complete install. Running it when there is nothing to
 // recover does nothing.
+//
+// Run it only while holding the directory's Lock: another install may be
+// writing the staging directory it would remove.
 func Recover(dir string) (Recovery, error) {
+	t, err := openTree(dir)
+	if err != nil {
+		return Recovery{}, err
+	}
+	defer t.Close()
+	return recoverTree(t)
+}
+
+func recoverTree(t *dirTree) (Recovery, error) {
 	var rec Recovery
-	staging := filepath.Join(dir, stagingDir)
-	if _, err := os.Lstat(staging); err == nil {
-		if err := os.RemoveAll(staging); err != nil {
+	if ok, err := t.expect(stagingDir, true); err != nil {
+		return rec, err
+	} else if ok {
+		if err := t.removeAll(stagingDir); err != nil {
 			return rec, fmt.Errorf("remove the staging directory of an interrupted install: %w", err)
 		}
 		rec.DiscardedStaging = true
 	}
-	commit := filepath.Join(dir, commitDir)
-	if _, err := os.Lstat(commit); errors.Is(err, fs.ErrNotExist) {
+	if ok, err := t.expect(commitDir, true); err != nil {
+		return rec, err
+	} else if !ok {
 		if rec.DiscardedStaging {
-			syncDir(dir)
+			t.sync(".")
 		}
 		return rec, nil
 	}
-	names, err := readJournal(commit)
+	names, err := readJournal(t)
 	if err != nil {
-		return rec, fmt.Errorf("an interrupted install left %s but %w; remove that directory and any vessel files by hand", commit, err)
+		return rec, fmt.Errorf("an interrupted install left %s but %w; remove that directory and any vessel files by hand", t.path(commitDir), err)
 	}
-	if !exists(filepath.Join(commit, VesseldictFile)) && exists(filepath.Join(dir, VesseldictFile)) {
+	if !t.exists(commitDir+"/"+VesseldictFile) && t.exists(VesseldictFile) {
 		rec.Completed = true
-		_, err := finish(dir)
+		_, err := finish(t)
 		return rec, err
 	}
 	rec.RolledBack = true
-	return rec, rollBack(dir, names)
+	return rec, rollBack(t, names)
 }
 
 // Write puts in into dir, all or nothing. On an error nothing of in is left
-// in dir (the install log, which is not Write's, stays).
+// in dir (the install log, which is not Write's, stays). The caller holds
+// the directory's Lock.
 func Write(ctx context.Context, dir string, in Install, step Step) (*Written, error) {
 	if step == nil {
 		step = func(float64, string) {}
 	}
-	if _, err := Recover(dir); err != nil {
+	t, err := openTree(dir)
+	if err != nil {
 		return nil, err
 	}
-	if ok, err := Installed(dir); err != nil {
-		return nil, fmt.Errorf("look for %s: %w", filepath.Join(dir, VesseldictFile), err)
+	defer t.Close()
+	if _, err := recoverTree(t); err != nil {
+		return nil, err
+	}
+	if ok, err := t.expect(VesseldictFile, false); err != nil {
+		return nil, fmt.Errorf("look for %s: %w", t.path(VesseldictFile), err)
 	} else if ok {
 		return nil, ErrAlreadyInstalled
 	}
@@ -156,77 +176,80 @@ func Write(ctx context.Context, dir string, in Install, step Step) (*Written, er
 	}
 	var clash []string
 	for _, name := range append(append([]string(nil), entries...), ManifestFile) {
-		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
+		if t.exists(name) {
 			clash = append(clash, name)
 		}
 	}
-	if len(clash) > 0 && exists(filepath.Join(dir, ManifestFile)) {
+	if len(clash) > 0 && t.exists(ManifestFile) {
 		return nil, fmt.Errorf("%s holds files of an earlier install whose uninstall did not finish (%s); finish it with: seattle-installer uninstall --dir %s", dir, strings.Join(clash, ", "), dir)
 	}
 	if len(clash) > 0 {
 		return nil, fmt.Errorf("%s already holds %s, from an earlier install or someone else; the install does not overwrite them: move them away or choose another directory", dir, strings.Join(clash, ", "))
 	}
-	oldLog := exists(filepath.Join(dir, ServiceLogFile))
+	oldLog, err := t.expect(ServiceLogFile, false)
+	if err != nil {
+		return nil, err
+	}
 	if !oldLog {
 		manifest = append(manifest, "file "+ServiceLogFile)
 	}
 	manifest = append(manifest, "file "+VesseldictFile)
 	entries = append(entries, ManifestFile, ServiceLogFile, VesseldictFile)
 
-	staging := filepath.Join(dir, stagingDir)
-	if err := stage(ctx, dir, staging, in, prepend, manifest, entries, oldLog, step); err != nil {
-		if !exists(staging) {
+	if err := stage(ctx, t, in, prepend, manifest, entries, oldLog, step); err != nil {
+		if !t.exists(stagingDir) {
 			return nil, err
 		}
-		if rmErr := os.RemoveAll(staging); rmErr != nil {
-			err = fmt.Errorf("%w (and removing %s failed: %v)", err, staging, rmErr)
+		if rmErr := t.removeAll(stagingDir); rmErr != nil {
+			err = fmt.Errorf("%w (and removing %s failed: %v)", err, t.path(stagingDir), rmErr)
 		}
 		return nil, err
 	}
-	commit := filepath.Join(dir, commitDir)
 	Checkpoint("rename the staging directory to the commit directory")
-	if err := os.Rename(staging, commit); err != nil {
-		os.RemoveAll(staging)
+	if err := t.rename(stagingDir, commitDir); err != nil {
+		t.removeAll(stagingDir)
 		return nil, fmt.Errorf("start the commit: %w", err)
 	}
-	if err := syncDir(dir); err != nil {
-		return nil, undo(dir, entries, fmt.Errorf("sync %s: %w", dir, err))
+	if err := t.sync("."); err != nil {
+		return nil, undo(t, entries, fmt.Errorf("sync %s: %w", dir, err))
 	}
 	w := &Written{}
 	for i, name := range entries {
 		if ctx.Err() != nil && name != VesseldictFile {
-			return nil, undo(dir, entries, ctx.Err())
+			return nil, undo(t, entries, ctx.Err())
 		}
 		if name == VesseldictFile {
 			// Everything else must be durable before the commit point.
 			Checkpoint("sync the install directory before the vesseldict")
-			if err := syncDir(dir); err != nil {
-				return nil, undo(dir, entries, fmt.Errorf("sync %s: %w", dir, err))
+			if err := t.sync("."); err != nil {
+				return nil, undo(t, entries, fmt.Errorf("sync %s: %w", dir, err))
 			}
 		}
 		Checkpoint("move " + name + " into place")
-		to := filepath.Join(dir, name)
-		if err := os.Rename(filepath.Join(commit, name), to); err != nil {
-			return nil, undo(dir, entries, fmt.Errorf("move %s into place: %w", to, err))
+		if err := t.rename(commitDir+"/"+name, name); err != nil {
+			return nil, undo(t, entries, fmt.Errorf("move %s into place: %w", t.path(name), err))
 		}
-		w.Files = append(w.Files, to)
+		w.Files = append(w.Files, t.path(name))
 		step(0.8+0.18*float64(i+1)/float64(len(entries)), "moved "+name+" into place")
 	}
 	Checkpoint("sync the install directory after the vesseldict")
-	if err := syncDir(dir); err != nil {
+	if err := t.sync("."); err != nil {
 		w.Warnings = append(w.Warnings, fmt.Sprintf("sync %s: %v", dir, err))
 	}
-	warnings, _ := finish(dir)
+	warnings, _ := finish(t)
 	w.Warnings = append(w.Warnings, warnings...)
 	step(1, "")
 	return w, nil
 }
 
+// maxServiceLog bounds the old service log an install appends to.
+const maxServiceLog = 256 << 20
+
 // stage writes every entry into the staging directory and syncs it.
-func stage(ctx context.Context, dir, staging string, in Install, prepend, manifest, entries []string, oldLog bool, step Step) error {
+func stage(ctx context.Context, t *dirTree, in Install, prepend, manifest, entries []string, oldLog bool, step Step) error {
 	Checkpoint("create the staging directory")
-	if err := os.Mkdir(staging, 0o755); err != nil {
-		return err // "mkdir PATH: reason" already
+	if err := t.root.Mkdir(stagingDir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", t.path(stagingDir), err)
 	}
 	total := float64(2*len(in.Vessels) + 4)
 	done := 0.0
@@ -242,7 +265,7 @@ func stage(ctx context.Context, dir, staging string, in Install, prepend, manife
 		if err != nil {
 			return err
 		}
-		if err := writeFile(filepath.Join(staging, "resource."+v.Name), text); err != nil {
+		if err := writeFile(t, stagingDir+"/resource."+v.Name, text); err != nil {
 			return err
 		}
 		advance("wrote resource." + v.Name)
@@ -251,13 +274,13 @@ func stage(ctx context.Context, dir, staging string, in Install, prepend, manife
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		vdir := filepath.Join(staging, v.Name)
+		vdir := stagingDir + "/" + v.Name
 		Checkpoint("create directory " + v.Name)
-		if err := os.Mkdir(vdir, 0o755); err != nil {
-			return err
+		if err := t.root.Mkdir(vdir, 0o755); err != nil {
+			return fmt.Errorf("create %s: %w", t.path(vdir), err)
 		}
 		for _, f := range prepend {
-			if err := copyFile(filepath.Join(in.PrependDir, f), filepath.Join(vdir, f)); err != nil {
+			if err := copyFile(t, filepath.Join(in.PrependDir, f), vdir+"/"+f); err != nil {
 				return err
 			}
 		}
@@ -267,46 +290,40 @@ func stage(ctx context.Context, dir, staging string, in Install, prepend, manife
 	if err != nil {
 		return err
 	}
-	if err := writeFile(filepath.Join(staging, VesseldictFile), dict); err != nil {
+	if err := writeFile(t, stagingDir+"/"+VesseldictFile, dict); err != nil {
 		return err
 	}
 	advance("wrote the vesseldict")
 
 	var logText []byte
 	if oldLog {
-		// A hard link keeps the service log as it was, for an undo, at no cost.
-		from := filepath.Join(dir, ServiceLogFile)
-		Checkpoint("keep the service log as it was")
-		if err := os.Link(from, filepath.Join(staging, origLogFile)); err != nil {
-			return fmt.Errorf("keep a copy of %s: %w", from, err)
-		}
-		b, err := os.ReadFile(from)
+		// The old service log is read only when it is a regular file of
+		// ours; a copy of it is kept for an undo.
+		b, err := t.readOwn(ServiceLogFile, maxServiceLog)
 		if err != nil {
-			return fmt.Errorf("read %s: %w", from, err)
+			return fmt.Errorf("read the service log: %w", err)
+		}
+		Checkpoint("keep the service log as it was")
+		if err := writeFile(t, stagingDir+"/"+origLogFile, b); err != nil {
+			return err
 		}
 		logText = b
 	}
-	if in.LogPath != "" {
-		b, err := os.ReadFile(in.LogPath)
-		if err != nil {
-			return fmt.Errorf("read the install log %s: %w", in.LogPath, err)
-		}
-		logText = append(logText, b...)
-	}
+	logText = append(logText, in.LogText...)
 	logText = append(logText, in.LogEnd...)
-	if err := writeFile(filepath.Join(staging, ServiceLogFile), logText); err != nil {
+	if err := writeFile(t, stagingDir+"/"+ServiceLogFile, logText); err != nil {
 		return err
 	}
 	advance("appended the install log to " + ServiceLogFile)
 
-	if err := writeFile(filepath.Join(staging, ManifestFile), manifestText(manifest)); err != nil {
+	if err := writeFile(t, stagingDir+"/"+ManifestFile, manifestText(manifest)); err != nil {
 		return err
 	}
-	if err := writeFile(filepath.Join(staging, journalFile), []byte(strings.Join(entries, "\n")+"\n")); err != nil {
+	if err := writeFile(t, stagingDir+"/"+journalFile, []byte(strings.Join(entries, "\n")+"\n")); err != nil {
 		return err
 	}
 	Checkpoint("sync everything staged")
-	if err := syncTree(staging); err != nil {
+	if err := syncTree(t, stagingDir); err != nil {
 		return err
 	}
 	advance("staged everything")
@@ -315,8 +332,8 @@ func stage(ctx context.Context, dir, staging string, in Install, prepend, manife
 
 // undo rolls back a failed commit and returns err, or a worse error when
 // the undo failed too.
-func undo(dir string, entries []string, err error) error {
-	if rbErr := rollBack(dir, entries); rbErr != nil {
+func undo(t *dirTree, entries []string, err error) error {
+	if rbErr := rollBack(t, entries); rbErr != nil {
 		return fmt.Errorf("%w; undoing the partial install failed too: %v", err, rbErr)
 	}
 	return err
@@ -326,58 +343,60 @@ func undo(dir string, entries []string, err error) error {
 // its vesseldict: every entry no longer in the commit directory was moved
 // into place by it (Write refuses to start when any of them existed), so it
 // is removed, and the service log is restored.
-func rollBack(dir string, entries []string) error {
-	commit := filepath.Join(dir, commitDir)
+func rollBack(t *dirTree, entries []string) error {
 	var errs []error
 	for i := len(entries) - 1; i >= 0; i-- {
 		name := entries[i]
-		if exists(filepath.Join(commit, name)) {
+		if t.exists(commitDir + "/" + name) {
 			continue
 		}
-		target := filepath.Join(dir, name)
 		Checkpoint("undo " + name)
 		if name == ServiceLogFile {
-			orig := filepath.Join(commit, origLogFile)
-			if exists(orig) {
-				if err := os.Rename(orig, target); err != nil {
-					errs = append(errs, fmt.Errorf("restore %s: %w", target, err))
+			orig := commitDir + "/" + origLogFile
+			if t.exists(orig) {
+				if err := t.rename(orig, name); err != nil {
+					errs = append(errs, fmt.Errorf("restore %s: %w", t.path(name), err))
 				}
 				continue
 			}
 		}
-		if err := os.RemoveAll(target); err != nil {
-			errs = append(errs, fmt.Errorf("remove %s: %w", target, err))
+		if err := t.removeAll(name); err != nil {
+			errs = append(errs, fmt.Errorf("remove %s: %w", t.path(name), err))
 		}
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
 	// Entries must be gone for good before the journal that names them.
-	if err := syncDir(dir); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
+	if err := t.sync("."); err != nil {
+		return fmt.Errorf("sync %s: %w", t.dir, err)
 	}
 	Checkpoint("remove the commit directory after an undo")
-	if err := os.RemoveAll(commit); err != nil {
-		return fmt.Errorf("remove %s: %w", commit, err)
+	if err := t.removeAll(commitDir); err != nil {
+		return fmt.Errorf("remove %s: %w", t.path(commitDir), err)
 	}
-	return syncDir(dir)
+	return t.sync(".")
 }
 
 // finish clears up after the commit point: the temporary log (now part of
 // the service log) and the commit directory. Failures leave an install that
 // is complete; they are returned as warnings.
-func finish(dir string) ([]string, error) {
+func finish(t *dirTree) ([]string, error) {
 	var warnings []string
 	Checkpoint("remove the temporary log")
-	if err := os.Remove(filepath.Join(dir, TempLogFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if ok, err := t.expect(TempLogFile, false); err != nil {
 		warnings = append(warnings, err.Error())
+	} else if ok {
+		if err := t.root.Remove(TempLogFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			warnings = append(warnings, err.Error())
+		}
 	}
 	Checkpoint("remove the commit directory")
-	if err := os.RemoveAll(filepath.Join(dir, commitDir)); err != nil {
+	if err := t.removeAll(commitDir); err != nil {
 		warnings = append(warnings, err.Error())
 	}
-	if err := syncDir(dir); err != nil {
-		warnings = append(warnings, fmt.Sprintf("sync %s: %v", dir, err))
+	if err := t.sync("."); err != nil {
+		warnings = append(warnings, fmt.Sprintf("sync %s: %v", t.dir, err))
 	}
 	if len(warnings) > 0 {
 		return warnings, errors.New(strings.Join(warnings, "; "))
@@ -385,8 +404,8 @@ func finish(dir string) ([]string, error) {
 	return nil, nil
 }
 
-func readJournal(commit string) ([]string, error) {
-	b, err := os.ReadFile(filepath.Join(commit, journalFile))
+func readJournal(t *dirTree) ([]string, error) {
+	b, err := t.readOwn(commitDir+"/"+journalFile, maxManifest)
 	if err != nil {
 		return nil, fmt.Errorf("its journal cannot be read: %w", err)
 	}
@@ -429,13 +448,13 @@ func prependFiles(dir string) ([]string, error) {
 	return names, nil
 }
 
-// syncTree makes every file and directory under root durable. The syncs
+// syncTree makes every file and directory under name durable. The syncs
 // run concurrently: a journaling file system commits fsyncs that arrive
 // together in one transaction, so ten vessels cost about one sync instead
 // of thirty in a row.
-func syncTree(root string) error {
+func syncTree(t *dirTree, name string) error {
 	var paths []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(t.root.FS(), name, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -445,7 +464,7 @@ func syncTree(root string) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("list %s: %w", root, err)
+		return fmt.Errorf("list %s: %w", t.path(name), err)
 	}
 	errs := make([]error, len(paths))
 	var wg sync.WaitGroup
@@ -455,8 +474,8 @@ func syncTree(root string) error {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			if err := syncPath(p); err != nil {
-				errs[i] = fmt.Errorf("sync %s: %w", p, err)
+			if err := t.sync(p); err != nil {
+				errs[i] = fmt.Errorf("sync %s: %w", t.path(p), err)
 			}
 		}()
 	}
@@ -464,55 +483,55 @@ func syncTree(root string) error {
 	return errors.Join(errs...)
 }
 
-// writeFile creates path with data; syncTree syncs it later. Tests may pause it half-way
-// (see Checkpoint) to leave a partial file behind.
-func writeFile(path string, data []byte) error {
-	Checkpoint("create " + rel(path))
-	// The errors of os name the path already ("write PATH: reason").
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+// writeFile creates name (new, never an existing file or link) with data;
+// syncTree syncs it later. Tests may pause it half-way (see Checkpoint) to
+// leave a partial file behind.
+func writeFile(t *dirTree, name string, data []byte) error {
+	Checkpoint("create " + rel(name))
+	f, err := t.create(name, 0o644)
 	if err != nil {
-		return err
+		return fmt.Errorf("create %s: %w", t.path(name), err)
 	}
 	half := len(data) / 2
 	if _, err := f.Write(data[:half]); err != nil {
 		f.Close()
-		return err
+		return fmt.Errorf("write %s: %w", t.path(name), err)
 	}
-	Checkpoint("half-written " + rel(path))
+	Checkpoint("half-written " + rel(name))
 	if _, err := f.Write(data[half:]); err != nil {
 		f.Close()
-		return err
+		return fmt.Errorf("write %s: %w", t.path(name), err)
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", t.path(name), err)
+	}
+	return nil
 }
 
-func copyFile(from, to string) error {
+// copyFile copies a security layer file (from outside the install
+// directory) to a new file under the tree.
+func copyFile(t *dirTree, from, to string) error {
 	Checkpoint("copy " + rel(to))
 	in, err := os.Open(from)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", from, err)
 	}
 	defer in.Close()
-	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	out, err := t.create(to, 0o644)
 	if err != nil {
-		return fmt.Errorf("create %s: %w", to, err)
+		return fmt.Errorf("create %s: %w", t.path(to), err)
 	}
 	if _, err := io.Copy(out, in); err != nil {
 		out.Close()
-		return fmt.Errorf("copy %s to %s: %w", from, to, err)
+		return fmt.Errorf("copy %s to %s: %w", from, t.path(to), err)
 	}
 	if err := out.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", to, err)
+		return fmt.Errorf("write %s: %w", t.path(to), err)
 	}
 	return nil
 }
 
 // rel names a staged path by its last two elements, for checkpoint names.
-func rel(path string) string {
-	return filepath.Base(filepath.Dir(path)) + "/" + filepath.Base(path)
-}
-
-func exists(path string) bool {
-	_, err := os.Lstat(path)
-	return err == nil
+func rel(name string) string {
+	return path.Base(path.Dir(name)) + "/" + path.Base(name)
 }

@@ -63,7 +63,7 @@ func testInstall(t testing.TB, dir string) Install {
 	if err := os.WriteFile(logPath, []byte("line one\nline two\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return Install{Vessels: sampleVessels(), Restrictions: []byte("call sleep allow\n"), PrependDir: layer, LogPath: logPath, LogEnd: "done\n"}
+	return Install{Vessels: sampleVessels(), Restrictions: []byte("call sleep allow\n"), PrependDir: layer, LogText: []byte("line one\nline two\n"), LogEnd: "done\n"}
 }
 
 func TestWriteInstallsEverything(t *testing.T) {

@@ -4,13 +4,11 @@ package state
 
 import "os"
 
-// syncDir makes the entries of a directory (creations, renames, removals)
+// syncIn makes a file or directory under root durable; "." is root itself.
+// Syncing a directory makes its entries (creations, renames, removals)
 // durable: without it a crash may forget a rename that already happened.
-func syncDir(dir string) error { return syncPath(dir) }
-
-// syncPath syncs a file or a directory.
-func syncPath(path string) error {
-	d, err := os.Open(path)
+func syncIn(root *os.Root, name string) error {
+	d, err := root.Open(name)
 	if err != nil {
 		return err
 	}

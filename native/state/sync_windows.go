@@ -4,17 +4,15 @@ package state
 
 import "os"
 
-// syncDir does nothing on Windows: a directory cannot be opened for syncing
-// there, and NTFS journals its metadata (renames included) itself.
-func syncDir(dir string) error { return nil }
-
-// syncPath syncs a file; directories are skipped as in syncDir.
-func syncPath(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+// syncIn syncs a file under root. Directories are skipped: a directory
+// cannot be opened for syncing on Windows, and NTFS journals its metadata
+// (renames included) itself.
+func syncIn(root *os.Root, name string) error {
+	if st, err := root.Lstat(name); err == nil && st.IsDir() {
+		return nil
+	}
+	f, err := root.OpenFile(name, os.O_RDWR, 0)
 	if err != nil {
-		if st, serr := os.Stat(path); serr == nil && st.IsDir() {
-			return nil
-		}
 		return err
 	}
 	err = f.Sync()

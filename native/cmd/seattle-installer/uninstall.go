@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	iofs "io/fs"
 
 	"github.com/seattletestbed/seattle-installer/native/state"
 )
@@ -46,6 +47,22 @@ Flags:
 		fmt.Fprintf(e.stderr, "uninstall: unexpected argument %q; give the directory with --dir\n", fs.Arg(0))
 		return exitUsage
 	}
+	if err := state.CheckDir(*dir); err != nil {
+		fmt.Fprintf(e.stderr, "uninstall: %v.\n", err)
+		return exitFail
+	}
+	// The lock first, before anything in the directory is looked at: an
+	// install or another uninstall there makes this one fail at once.
+	lock, err := state.LockDir(*dir)
+	if errors.Is(err, iofs.ErrNotExist) {
+		fmt.Fprintf(e.stderr, "uninstall: %s does not exist: nothing to remove. Is --dir right?\n", *dir)
+		return exitFail
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "uninstall: %v; nothing was touched.\n", err)
+		return exitFail
+	}
+	defer lock.Release()
 	u, err := state.Uninstall(*dir)
 	if u != nil {
 		for _, p := range u.Removed {
@@ -56,6 +73,9 @@ Flags:
 		}
 	}
 	switch {
+	case errors.Is(err, state.ErrKeptLinks):
+		fmt.Fprintf(e.stderr, "uninstall: %v: the entries marked kept above were not removed, because something other than the install changed them and removing them could reach outside %s. Look at them, and remove them by hand if they are yours.\n", err, *dir)
+		return exitFail
 	case errors.Is(err, state.ErrNotInstalled):
 		fmt.Fprintf(e.stderr, "uninstall: %s holds no install from this installer: nothing to remove. Is --dir right?\n", *dir)
 		return exitFail
