@@ -384,4 +384,3 @@ func lookupNobody(t *testing.T) int {
 	id, _ := strconv.Atoi(u.Uid)
 	return id
 }
-
