@@ -270,9 +270,9 @@ func TestHostileUploads(t *testing.T) {
 			}
 		})
 	}
-	entries, err := os.ReadDir(s.data)
-	if err != nil || len(entries) != 0 || s.Counters().Stored != 0 {
-		t.Errorf("after hostile uploads: data dir has %d entries (%v), stored %d; want none", len(entries), err, s.Counters().Stored)
+	builds, err := filepath.Glob(filepath.Join(s.data, "*", entryVesselinfo))
+	if err != nil || len(builds) != 0 || s.Counters().Stored != 0 {
+		t.Errorf("after hostile uploads: data dir has %d builds (%v), stored %d; want none", len(builds), err, s.Counters().Stored)
 	}
 	// The server still works.
 	if r := do(t, "POST", s.url+"/api/builds", strings.NewReader(sample)); r.status != 201 {
@@ -317,6 +317,7 @@ func TestSlowHeadersAreCut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer s.Close()
 	s.readHeaderTimeout = 300 * time.Millisecond
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

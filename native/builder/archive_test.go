@@ -213,9 +213,9 @@ func TestConcurrentFirstDownloadsBuildOnce(t *testing.T) {
 		t.Errorf("%d downloads built %d archives, want 2 (one per platform)", c.Downloads, c.Built)
 	}
 	// Nothing temporary is left behind.
-	entries, _ := os.ReadDir(filepath.Join(s.data, id))
-	if len(entries) != 3 {
-		t.Errorf("build folder holds %d files, want vesselinfo and 2 archives", len(entries))
+	entries, _ := os.ReadDir(filepath.Join(s.data, cacheDir))
+	if len(entries) != 2 {
+		t.Errorf("the cache holds %d files, want 2 archives", len(entries))
 	}
 }
 
@@ -410,32 +410,58 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 }
 
-func TestStaleTemporaryFilesAreRemoved(t *testing.T) {
+func TestCrashLeftoversAreRemovedAtStart(t *testing.T) {
 	data := t.TempDir()
 	dir := filepath.Join(data, ID([]byte(sample)))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
+	cache := filepath.Join(data, cacheDir)
+	for _, d := range []string{dir, cache} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
-	old := filepath.Join(dir, ".linux-amd64-0123456789abcdef.tar.gz.tmp-123")
-	fresh := filepath.Join(dir, ".vesselinfo.tmp-456")
-	kept := filepath.Join(dir, "vesselinfo")
-	for _, p := range []string{old, fresh, kept} {
+	// Temporary files of atomicfile.Write, however fresh: the data
+	// directory is locked, so no other server can be writing them.
+	leftovers := []string{
+		filepath.Join(cache, ".x-linux-amd64-0123456789abcdef.tar.gz.tmp-123"),
+		filepath.Join(dir, ".vesselinfo.tmp-456"),
+	}
+	kept := []string{filepath.Join(dir, "vesselinfo"), filepath.Join(cache, "x-linux-amd64-0123.tar.gz")}
+	for _, p := range append(leftovers, kept...) {
 		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	longAgo := time.Now().Add(-2 * staleAfter)
-	for _, p := range []string{old, kept} {
-		if err := os.Chtimes(p, longAgo, longAgo); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := New(Config{DataDir: data, BaseDir: baseWith(t, LinuxAMD64)}); err != nil {
+	s, err := New(Config{DataDir: data, BaseDir: baseWith(t, LinuxAMD64)})
+	if err != nil {
 		t.Fatal(err)
 	}
-	for p, want := range map[string]bool{old: false, fresh: true, kept: true} {
-		if _, err := os.Stat(p); (err == nil) != want {
-			t.Errorf("%s: exists %v, want %v", filepath.Base(p), err == nil, want)
+	defer s.Close()
+	for _, p := range leftovers {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s is still there", filepath.Base(p))
 		}
 	}
+	for _, p := range kept {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s was removed", filepath.Base(p))
+		}
+	}
+}
+
+func TestSecondServerOnOneDataDirectoryIsRefused(t *testing.T) {
+	data := t.TempDir()
+	s, err := New(Config{DataDir: data, BaseDir: baseWith(t, LinuxAMD64)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = New(Config{DataDir: data, BaseDir: baseWith(t, LinuxAMD64)})
+	if err == nil || !strings.Contains(err.Error(), "in use by another running server") {
+		t.Errorf("second server on one directory: %v", err)
+	}
+	s.Close()
+	s2, err := New(Config{DataDir: data, BaseDir: baseWith(t, LinuxAMD64)})
+	if err != nil {
+		t.Fatalf("after the first closed: %v", err)
+	}
+	s2.Close()
 }

@@ -109,6 +109,7 @@ func BenchmarkWarm(b *testing.B) {
 		if err := s.Warm(context.Background()); err != nil {
 			b.Fatal(err)
 		}
+		s.Close()
 	}
 }
 

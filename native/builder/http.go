@@ -2,6 +2,7 @@ package builder
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -11,9 +12,11 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/netip"
 	"os"
 	"path"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/seattletestbed/seattle-installer/wasm/vesselinfo"
@@ -161,14 +164,14 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 	s.posts.Add(1)
 	tooLarge := fmt.Sprintf("vesselinfo is larger than the limit of %s; a real one is a few kilobytes", sizeText(s.cfg.MaxBody))
 	if r.ContentLength > s.cfg.MaxBody {
-		apiError(w, http.StatusRequestEntityTooLarge, tooLarge)
+		s.refuseBody(w, r, tooLarge)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		apiError(w, http.StatusRequestEntityTooLarge, tooLarge)
+		s.refuseBody(w, r, tooLarge)
 		return
 	case err != nil:
 		apiError(w, http.StatusBadRequest, "could not read the request body: "+err.Error())
@@ -183,56 +186,98 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnprocessableEntity, out)
 		return
 	}
-	id := ID(body)
-	if err := s.store(id, Normalize(body)); err != nil {
-		s.log.Error("store build", "id", id, "err", err)
-		apiError(w, http.StatusInternalServerError, "the server could not store the build; try again, and tell its operator if it persists")
+	if ok, wait := s.limits.build(s.clientAddr(r)); !ok {
+		s.limited.Add(1)
+		retryAfter(w, wait)
+		apiError(w, http.StatusTooManyRequests, "too many new builds from your address; try again after the Retry-After seconds")
 		return
+	}
+	id := ID(body)
+	created, err := s.store.Put(r.Context(), id, Normalize(body))
+	if err != nil {
+		s.log.Error("store build", "id", id, "err", err)
+		s.unavailable.Add(1)
+		retryAfter(w, retryUnavailable)
+		apiError(w, http.StatusServiceUnavailable, "the server cannot store builds right now; try again after the Retry-After seconds")
+		return
+	}
+	if created {
+		s.stored.Add(1)
+		s.log.Info("build stored", "id", id, "bytes", len(body))
 	}
 	w.Header().Set("Location", "/api/builds/"+id)
 	writeJSON(w, http.StatusCreated, createdBody{ID: id, Installers: s.links(id)})
 }
 
-// store writes a build's vesselinfo unless it is stored already. The same
-// text always has the same ID, so an existing file is the same build.
-func (s *Server) store(id string, text []byte) error {
-	path := s.vesselinfoPath(id)
-	if ok, err := exists(path); err != nil || ok {
-		return err
+// Bounds of reading an upload that is refused for its size, so that the
+// client reads the 413: clients that send the whole body before reading
+// (Python's urllib, many HTTP libraries) get a connection reset instead of
+// the answer when a server closes with their bytes unread.
+const (
+	drainMax    = 128 << 20        // bytes read and discarded at most
+	drainLinger = 10 * time.Second // how long the connection stays open for them
+)
+
+// refuseBody answers 413 and closes the connection in a way every client
+// reads: the answer, then a half-close (FIN: nothing more is coming), then
+// the rest of the body read and discarded, up to drainMax and drainLinger,
+// before the connection closes.
+func (s *Server) refuseBody(w http.ResponseWriter, r *http.Request, msg string) {
+	body, _ := json.Marshal(struct {
+		Error string `json:"error"`
+	}{msg})
+	body = append(body, '\n')
+	conn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		// Not HTTP/1 (no connection of our own): the server does its best.
+		w.Header().Set("Connection", "close")
+		apiError(w, http.StatusRequestEntityTooLarge, msg)
+		return
 	}
-	return s.flight.do(path, func() error {
-		if ok, err := exists(path); err != nil || ok {
-			return err
-		}
-		if err := writeAtomic(path, func(f *os.File) error { _, err := f.Write(text); return err }); err != nil {
-			return err
-		}
-		s.stored.Add(1)
-		s.log.Info("build stored", "id", id, "bytes", len(text))
-		return nil
-	})
+	defer conn.Close()
+	if sw, ok := w.(*statusWriter); ok {
+		sw.status = http.StatusRequestEntityTooLarge
+	}
+	h := w.Header().Clone()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("Connection", "close")
+	h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	var b bytes.Buffer
+	b.WriteString("HTTP/1.1 413 Request Entity Too Large\r\n")
+	h.Write(&b)
+	b.WriteString("\r\n")
+	b.Write(body)
+	conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+	if _, err := conn.Write(b.Bytes()); err != nil {
+		return
+	}
+	if cw, ok := conn.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	conn.SetReadDeadline(time.Now().Add(drainLinger))
+	io.CopyN(io.Discard, brw, drainMax)
 }
 
-// errNoBuild means no build has the ID asked for.
-var errNoBuild = errors.New("no build with this ID")
+// retryUnavailable is the Retry-After of a 503: long enough for a database
+// to restart or fail over, short enough that a script's retry is not idle.
+const retryUnavailable = 5 * time.Second
 
 // load reads a stored build, checking that it is what its ID says.
-func (s *Server) load(id string) (buildInput, error) {
-	text, err := os.ReadFile(s.vesselinfoPath(id))
-	if errors.Is(err, fs.ErrNotExist) {
-		return buildInput{}, errNoBuild
-	}
+func (s *Server) load(ctx context.Context, id string) (buildInput, error) {
+	rec, err := s.store.Get(ctx, id)
 	if err != nil {
 		return buildInput{}, err
 	}
-	if ID(text) != id {
-		return buildInput{}, fmt.Errorf("%s: content does not match its ID (changed on disk?)", s.vesselinfoPath(id))
+	if ID(rec.Vesselinfo) != id {
+		return buildInput{}, fmt.Errorf("build %s: content does not match its ID (changed in the store?)", id)
 	}
-	vessels, err := vesselinfo.Parse(text)
+	vessels, err := vesselinfo.Parse(rec.Vesselinfo)
 	if err != nil {
-		return buildInput{}, fmt.Errorf("%s: stored vesselinfo is invalid: %w", s.vesselinfoPath(id), err)
+		return buildInput{}, fmt.Errorf("build %s: stored vesselinfo is invalid: %w", id, err)
 	}
-	return buildInput{id: id, vesselinfo: text, vessels: vessels}, nil
+	return buildInput{id: id, vesselinfo: rec.Vesselinfo, vessels: vessels}, nil
 }
 
 // handleBuild describes a stored build: GET /api/builds/ID.
@@ -247,14 +292,16 @@ func (s *Server) handleBuild(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, fmt.Sprintf("no build with this ID: an ID is %d hexadecimal digits, as POST /api/builds returns", IDLen))
 		return
 	}
-	in, err := s.load(id)
-	if errors.Is(err, errNoBuild) {
+	in, err := s.load(r.Context(), id)
+	if errors.Is(err, ErrNoBuild) {
 		apiError(w, http.StatusNotFound, "no build with this ID: upload the vesselinfo again with POST /api/builds")
 		return
 	}
 	if err != nil {
 		s.log.Error("load build", "id", id, "err", err)
-		apiError(w, http.StatusInternalServerError, "the server could not read this build; tell its operator")
+		s.unavailable.Add(1)
+		retryAfter(w, retryUnavailable)
+		apiError(w, http.StatusServiceUnavailable, "the server cannot read builds right now; try again after the Retry-After seconds")
 		return
 	}
 	out := buildBody{ID: id, Vesselinfo: string(in.vesselinfo), Installers: s.links(id), Vessels: []vesselBody{}}
@@ -269,7 +316,8 @@ func (s *Server) handleBuild(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleArchive serves an archive, building it on first download:
-// GET /builds/ID/PLATFORM.
+// GET /builds/ID/PLATFORM. HEAD answers from the cache or the store and
+// never builds.
 func (s *Server) handleArchive(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
@@ -292,34 +340,15 @@ func (s *Server) handleArchive(w http.ResponseWriter, r *http.Request) {
 		pageError(w, http.StatusInternalServerError, "Server error", "The base installer for this platform could not be read. Tell the server's operator.")
 		return
 	}
-	path := s.archivePath(id, rec)
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		err = s.build(id, rec, path)
-		if errors.Is(err, errNoBuild) {
-			pageError(w, http.StatusNotFound, "Not found", "There is no build with this ID. Upload the vesselinfo file again.")
-			return
-		}
-		if err == nil {
-			f, err = os.Open(path)
-		}
-	}
-	if err != nil {
-		s.log.Error("archive", "id", id, "platform", p, "err", err)
-		pageError(w, http.StatusInternalServerError, "Server error", "The installer could not be built. Try again, and tell the server's operator if it persists.")
+	addr := s.clientAddr(r)
+	done, ok := s.limits.download(addr)
+	if !ok {
+		s.limited.Add(1)
+		retryAfter(w, time.Second)
+		pageError(w, http.StatusTooManyRequests, "Too many downloads", fmt.Sprintf("Your address is downloading %d installers already. Try again when one has finished.", s.cfg.DownloadsPerAddress))
 		return
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		pageError(w, http.StatusInternalServerError, "Server error", "The installer could not be read.")
-		return
-	}
-	// A slow client still gets the whole archive, at minDownloadRate.
-	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(writeTimeout + time.Duration(st.Size()/minDownloadRate)*time.Second))
-	s.downloads.Add(1)
-	s.inFlight.Add(1)
-	defer s.inFlight.Add(-1)
+	defer done()
 	h := w.Header()
 	if p.OS() == "windows" {
 		h.Set("Content-Type", "application/zip")
@@ -327,9 +356,103 @@ func (s *Server) handleArchive(w http.ResponseWriter, r *http.Request) {
 		h.Set("Content-Type", "application/gzip")
 	}
 	h.Set("Content-Disposition", `attachment; filename="`+ArchiveName(id, p)+`"`)
+	// The URL names the build and the platform, not the base installers,
+	// so a new `make dist` changes what it serves: caches revalidate (the
+	// strong ETag names all three) after an hour.
 	h.Set("ETag", `"`+id+"-"+string(p)+"-"+rec.digest+`"`)
 	h.Set("Cache-Control", "public, max-age=3600")
-	http.ServeContent(w, r, "", time.Time{}, f)
+
+	name := cacheName(id, rec)
+	f, err := s.cache.open(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		if r.Method == http.MethodHead {
+			s.headUncached(w, r, id, rec)
+			return
+		}
+		f, err = s.build(r, addr, id, rec, name)
+	}
+	switch {
+	case errors.Is(err, ErrNoBuild):
+		s.dropArchiveHeaders(w)
+		pageError(w, http.StatusNotFound, "Not found", "There is no build with this ID. Upload the vesselinfo file again.")
+		return
+	case errors.Is(err, errLimited):
+		s.dropArchiveHeaders(w)
+		s.limited.Add(1)
+		pageError(w, http.StatusTooManyRequests, "Too many new builds", "Your address has made many new installers in a short time. Try again in a little while.")
+		return
+	case err != nil:
+		s.dropArchiveHeaders(w)
+		s.log.Error("archive", "id", id, "platform", p, "err", err)
+		s.unavailable.Add(1)
+		retryAfter(w, retryUnavailable)
+		pageError(w, http.StatusServiceUnavailable, "Try again soon", "The installer cannot be built right now. Try again in a minute, and tell the server's operator if it persists.")
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		s.dropArchiveHeaders(w)
+		pageError(w, http.StatusInternalServerError, "Server error", "The installer could not be read.")
+		return
+	}
+	s.noteDownload(id)
+	// A slow client still gets the whole archive, at minDownloadRate, but
+	// one that stops reading is dropped after Config.Stall.
+	deadline := time.Now().Add(writeTimeout + time.Duration(st.Size()/minDownloadRate)*time.Second)
+	rc := http.NewResponseController(w)
+	rc.SetWriteDeadline(deadline)
+	s.downloads.Add(1)
+	s.inFlight.Add(1)
+	defer s.inFlight.Add(-1)
+	http.ServeContent(&stallWriter{ResponseWriter: w, rc: rc, stall: s.cfg.Stall, deadline: deadline}, r, "", time.Time{}, f)
+}
+
+// dropArchiveHeaders removes the headers of an archive from a response that
+// turned out to be an error page.
+func (s *Server) dropArchiveHeaders(w http.ResponseWriter) {
+	for _, k := range []string{"Content-Disposition", "ETag", "Cache-Control", "Content-Type"} {
+		w.Header().Del(k)
+	}
+}
+
+// headUncached answers HEAD for an archive not in the cache: the headers of
+// the download, its exact length included, or 404 for an unknown build. It
+// never builds: the length is counted by writing the archive to a counter,
+// which only compresses the few per-build kilobytes, and nothing reaches the
+// disk.
+func (s *Server) headUncached(w http.ResponseWriter, r *http.Request, id string, rec *recipe) {
+	in, err := s.load(r.Context(), id)
+	var n counter
+	if err == nil {
+		err = rec.write(&n, in)
+	}
+	switch {
+	case errors.Is(err, ErrNoBuild):
+		s.dropArchiveHeaders(w)
+		pageError(w, http.StatusNotFound, "Not found", "There is no build with this ID.")
+	case err != nil:
+		s.dropArchiveHeaders(w)
+		s.unavailable.Add(1)
+		retryAfter(w, retryUnavailable)
+		pageError(w, http.StatusServiceUnavailable, "Try again soon", "The server cannot read builds right now.")
+	default:
+		w.Header().Set("Content-Length", strconv.FormatInt(int64(n), 10))
+		w.WriteHeader(http.StatusOK)
+	}
+}
+
+// counter is an io.Writer that counts bytes and keeps none.
+type counter int64
+
+func (c *counter) Write(b []byte) (int, error) { *c += counter(len(b)); return len(b), nil }
+
+// errLimited means a client asked for more new builds than its rate.
+var errLimited = errors.New("over the rate of new builds")
+
+// cacheName is the name of an archive in the cache.
+func cacheName(id string, r *recipe) string {
+	return id + "-" + string(r.platform) + "-" + r.digest + r.platform.ArchiveExt()
 }
 
 // ArchiveName is the file name a download is saved as.
@@ -337,25 +460,157 @@ func ArchiveName(id string, p Platform) string {
 	return "seattle-installer-" + string(p) + "-" + id[:12] + p.ArchiveExt()
 }
 
-// build makes one archive unless another request is making it already.
-func (s *Server) build(id string, rec *recipe, path string) error {
-	return s.flight.do(path, func() error {
-		if ok, err := exists(path); err != nil || ok {
-			return err
+// build makes one archive into the cache, however many requests ask for it
+// at once, and returns it opened. Building costs the asking address a token
+// of its rate of new builds; the requests that join a build in progress pay
+// nothing.
+func (s *Server) build(r *http.Request, addr netip.Addr, id string, rec *recipe, name string) (*os.File, error) {
+	v, err, _ := s.flight.Do(name, func() (any, error) {
+		if s.cache.has(name) {
+			return nil, nil
+		}
+		if ok, _ := s.limits.build(addr); !ok {
+			return nil, errLimited
 		}
 		start := time.Now()
-		in, err := s.load(id)
+		// Not the request's context: the others waiting for this build
+		// still want it if the first client goes away.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		in, err := s.load(ctx, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if err := writeAtomic(path, func(f *os.File) error { return rec.write(f, in) }); err != nil {
-			return err
+		f, err := s.cache.add(name, func(f *os.File) error { return rec.write(f, in) })
+		if err != nil {
+			return nil, err
 		}
+		f.Close()
 		s.built.Add(1)
 		s.log.Info("archive built", "id", id, "platform", rec.platform, "took", time.Since(start).Round(time.Millisecond))
-		return nil
+		return nil, nil
 	})
+	_ = v
+	if err != nil {
+		return nil, err
+	}
+	f, err := s.cache.open(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		// Built and evicted at once: larger than the whole cache. Build it
+		// for this request alone.
+		in, lerr := s.load(r.Context(), id)
+		if lerr != nil {
+			return nil, lerr
+		}
+		return s.cache.add(name, func(f *os.File) error { return rec.write(f, in) })
+	}
+	return f, err
 }
+
+// noteDownload records a build's download in the store, in the background
+// and at most once an hour per build, so that downloads never wait for, or
+// fail with, the database.
+func (s *Server) noteDownload(id string) {
+	now := time.Now()
+	if !s.touched.due(id, now) {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
+		defer cancel()
+		if err := s.store.Downloaded(ctx, id, now); err != nil {
+			s.log.Warn("note download", "id", id, "err", err)
+		}
+	}()
+}
+
+// touchedSet remembers when each build's download was last recorded.
+type touchedSet struct {
+	mu sync.Mutex
+	m  map[string]time.Time
+}
+
+// touchEvery is how often a build's last download is written to the store.
+const touchEvery = time.Hour
+
+func (t *touchedSet) due(id string, now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m == nil || len(t.m) > 100_000 {
+		t.m = map[string]time.Time{}
+	}
+	if last, ok := t.m[id]; ok && now.Sub(last) < touchEvery {
+		return false
+	}
+	t.m[id] = now
+	return true
+}
+
+// stallWriter drops a client that stops reading: before every chunk of an
+// archive it moves the write deadline to Stall from now (never past the
+// download's overall deadline), so a write blocked for Stall fails and the
+// connection closes. Chunks go through ReadFrom, so sendfile still sends
+// them.
+type stallWriter struct {
+	http.ResponseWriter
+	rc       *http.ResponseController
+	stall    time.Duration
+	deadline time.Time
+}
+
+// stallChunk is how much is sent under one deadline: a client must read
+// this much per Stall, 8 KB/s with the defaults.
+const stallChunk = 256 << 10
+
+func (w *stallWriter) extend() {
+	d := time.Now().Add(w.stall)
+	if d.After(w.deadline) {
+		d = w.deadline
+	}
+	w.rc.SetWriteDeadline(d)
+}
+
+func (w *stallWriter) Write(b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		w.extend()
+		end := min(len(b), n+stallChunk)
+		m, err := w.ResponseWriter.Write(b[n:end])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func (w *stallWriter) ReadFrom(r io.Reader) (int64, error) {
+	// sendfile looks through one io.LimitedReader to the file, not two:
+	// take ServeContent's apart and make one per chunk.
+	remain := int64(-1)
+	if lr, ok := r.(*io.LimitedReader); ok {
+		remain, r = lr.N, lr.R
+	}
+	var total int64
+	for remain != 0 {
+		chunk := int64(stallChunk)
+		if remain > 0 && remain < chunk {
+			chunk = remain
+		}
+		w.extend()
+		n, err := io.Copy(w.ResponseWriter, &io.LimitedReader{R: r, N: chunk})
+		total += n
+		if remain > 0 {
+			remain -= n
+		}
+		if err != nil || n < chunk {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+func (w *stallWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // staticFile is one file of the upload page, held in memory.
 type staticFile struct {

@@ -134,8 +134,8 @@ type testServer struct {
 	stop func() error // cancel Serve and wait for it
 }
 
-// startServer serves cfg on 127.0.0.1; DataDir defaults to a fresh temp dir
-// and BaseDir to every platform. The server stops when the test ends.
+// startServer serves cfg on 127.0.0.1; DataDir defaults to a fresh temp dir,
+// BaseDir to every platform, and the per-address limits to none. The server stops when the test ends.
 func startServer(t testing.TB, cfg Config) *testServer {
 	t.Helper()
 	if cfg.DataDir == "" {
@@ -143,6 +143,14 @@ func startServer(t testing.TB, cfg Config) *testServer {
 	}
 	if cfg.BaseDir == "" {
 		cfg.BaseDir = fakeBase
+	}
+	// The per-address limits are off unless a test is about them: every
+	// test client comes from 127.0.0.1.
+	if cfg.BuildRate == 0 {
+		cfg.BuildRate = -1
+	}
+	if cfg.DownloadsPerAddress == 0 {
+		cfg.DownloadsPerAddress = -1
 	}
 	s, err := New(cfg)
 	if err != nil {
@@ -158,7 +166,7 @@ func startServer(t testing.TB, cfg Config) *testServer {
 	var once sync.Once
 	var serveErr error
 	stop := func() error {
-		once.Do(func() { cancel(); serveErr = <-done })
+		once.Do(func() { cancel(); serveErr = <-done; s.Close() })
 		return serveErr
 	}
 	t.Cleanup(func() { stop() })

@@ -9,19 +9,32 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 )
 
-// Config says where a Server keeps builds and finds base installers.
+// Config says where a Server keeps builds and finds base installers, and
+// bounds what clients may make it do. Zero values mean the defaults.
 type Config struct {
-	DataDir string        // builds: one folder per ID (created when missing)
+	DataDir string        // this server's files: cache/ (archives) and, without Store, the builds; created when missing
 	BaseDir string        // base installers, named as BaseName says
+	Store   Store         // where build records live; nil means a DirStore in DataDir
 	MaxBody int64         // largest vesselinfo upload; 0 means DefaultMaxBody
 	Grace   time.Duration // how long downloads in flight may finish after shutdown starts; 0 means DefaultGrace
 	Log     *slog.Logger  // nil logs nothing
+
+	CacheMax            int64         // bytes of archives kept on disk; 0 means DefaultCacheMax
+	BuildRate           float64       // new builds per second per address; 0 means DefaultBuildRate, < 0 no limit
+	BuildBurst          int           // new builds an address may make at once; 0 means DefaultBuildBurst
+	DownloadsPerAddress int           // archive downloads in flight per address; 0 means the default, < 0 no limit
+	MaxConns            int           // open connections; 0 means DefaultMaxConns, < 0 no limit
+	Stall               time.Duration // a download making no progress this long is dropped; 0 means DefaultStall
+	RealIPHeader        string        // header a trusted load balancer puts the client's address in; "" uses the peer address
 }
 
 // Defaults of Config.
@@ -38,8 +51,9 @@ const (
 	writeTimeout      = 30 * time.Second
 	idleTimeout       = 2 * time.Minute
 	maxHeaderBytes    = 64 << 10
-	// minDownloadRate is the slowest client a download waits for: an
-	// archive of 10 MB gets 30 s plus 10 minutes.
+	// minDownloadRate is the slowest client a download waits for in all:
+	// an archive of 10 MB gets 30 s plus 10 minutes. A client that stops
+	// reading is dropped much sooner, after Config.Stall.
 	minDownloadRate = 16 << 10 // bytes per second
 )
 
@@ -49,7 +63,12 @@ type Server struct {
 	log     *slog.Logger
 	recipes map[Platform]*lazyRecipe
 	static  map[string]staticFile
-	flight  flight
+	store   Store
+	cache   *cache
+	limits  *limiters
+	flight  singleflight.Group
+	lock    *os.File // held while the server lives: the data directory is ours
+	touched touchedSet
 
 	// readHeaderTimeout is readHeaderTimeout, a field so that a test can
 	// shorten it.
@@ -57,6 +76,7 @@ type Server struct {
 
 	requests, posts, stored, built, downloads atomic.Int64
 	inFlight                                  atomic.Int64 // archive responses being written
+	limited, unavailable                      atomic.Int64 // 429s and 503s
 }
 
 // lazyRecipe is a platform's recipe, made on first use (or by Warm).
@@ -79,22 +99,32 @@ type Counters struct {
 	Stored    int64 // builds stored that were not stored before
 	Built     int64 // archives built (not served from the cache)
 	Downloads int64 // archive responses
+	Limited   int64 // answered 429: over a per-address limit
+	Unavail   int64 // answered 503: the store or the disk failed
+	Cached    int   // archives in the cache now
+	CacheSize int64 // their bytes
 }
 
 // Counters returns a snapshot of the counters.
 func (s *Server) Counters() Counters {
-	return Counters{
+	c := Counters{
 		Requests:  s.requests.Load(),
 		Posts:     s.posts.Load(),
 		Stored:    s.stored.Load(),
 		Built:     s.built.Load(),
 		Downloads: s.downloads.Load(),
+		Limited:   s.limited.Load(),
+		Unavail:   s.unavailable.Load(),
 	}
+	c.Cached, c.CacheSize = s.cache.stats()
+	return c
 }
 
-// New checks the configuration, creates the data directory and finds the base
-// installers. Platforms without one are left out of every list of links.
-func New(cfg Config) (*Server, error) {
+// New checks the configuration, creates and locks the data directory,
+// removes what a crash left in it and finds the base installers. Platforms
+// without one are left out of every list of links. Close releases what it
+// took.
+func New(cfg Config) (_ *Server, err error) {
 	if cfg.DataDir == "" {
 		return nil, errors.New("builder: no data directory")
 	}
@@ -104,15 +134,27 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Grace <= 0 {
 		cfg.Grace = DefaultGrace
 	}
+	if cfg.CacheMax <= 0 {
+		cfg.CacheMax = DefaultCacheMax
+	}
+	if cfg.BuildRate == 0 {
+		cfg.BuildRate = DefaultBuildRate
+	}
+	if cfg.BuildBurst <= 0 {
+		cfg.BuildBurst = DefaultBuildBurst
+	}
+	if cfg.DownloadsPerAddress == 0 {
+		cfg.DownloadsPerAddress = DefaultDownloadsPerAddress
+	}
+	if cfg.MaxConns == 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	if cfg.Stall <= 0 {
+		cfg.Stall = DefaultStall
+	}
 	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
-	}
-	if n := removeStale(cfg.DataDir, time.Now()); n > 0 {
-		log.Info("removed temporary files left by a crash", "files", n)
 	}
 	bases, err := findBases(cfg.BaseDir)
 	if err != nil {
@@ -122,11 +164,53 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, recipes: map[Platform]*lazyRecipe{}, static: static, readHeaderTimeout: readHeaderTimeout}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	lock, err := lockDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			lock.Close()
+		}
+	}()
+	leftovers := removeCrashLeftovers(cfg.DataDir)
+	store := cfg.Store
+	if store == nil {
+		if store, err = NewDirStore(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
+	cache, n, err := openCache(filepath.Join(cfg.DataDir, cacheDir), cfg.CacheMax)
+	if err != nil {
+		return nil, err
+	}
+	if leftovers += n; leftovers > 0 {
+		log.Info("removed temporary files left by a crash", "files", leftovers)
+	}
+	s := &Server{
+		cfg: cfg, log: log, recipes: map[Platform]*lazyRecipe{}, static: static,
+		store: store, cache: cache, lock: lock,
+		limits:            newLimiters(cfg.BuildRate, cfg.BuildBurst, cfg.DownloadsPerAddress),
+		readHeaderTimeout: readHeaderTimeout,
+	}
 	for _, b := range bases {
 		s.recipes[b.platform] = &lazyRecipe{base: b}
 	}
 	return s, nil
+}
+
+// cacheDir is the archive cache's folder in the data directory. It cannot
+// be mistaken for a build folder, whose name is an ID.
+const cacheDir = "cache"
+
+// Close releases the data directory and the store. Serve must have
+// returned.
+func (s *Server) Close() {
+	s.store.Close()
+	s.lock.Close()
 }
 
 // Platforms returns the platforms this server has base installers for, in
@@ -186,6 +270,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	if s.cfg.MaxConns > 0 {
+		// Beyond the cap, connections wait in the kernel's backlog rather
+		// than each taking a file descriptor and a goroutine.
+		ln = newLimitListener(ln, s.cfg.MaxConns)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

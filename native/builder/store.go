@@ -1,87 +1,109 @@
 package builder
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
+
+	"github.com/seattletestbed/seattle-installer/native/atomicfile"
 )
 
-// The data directory holds one folder per build:
-//
-//	DATA/ID/vesselinfo                       the normalized text; the build exists once this does
-//	DATA/ID/PLATFORM-DIGEST.tar.gz (or .zip) an archive, made on first download
-//
-// DIGEST names the base installers and layout the archive was made from
-// (recipe.digest), so new base installers never serve a stale archive. Every
-// file is written to a temporary name in the same folder, synced and renamed,
-// so a crash never leaves a file that looks complete but is not.
-
-// vesselinfoPath is where a build's vesselinfo is stored. id must have passed
-// validID.
-func (s *Server) vesselinfoPath(id string) string {
-	return filepath.Join(s.cfg.DataDir, id, entryVesselinfo)
+// Record is one build as a Store holds it.
+type Record struct {
+	ID           string
+	Vesselinfo   []byte    // normalized text; ID is its hash
+	Created      time.Time // zero when the store does not keep it
+	LastDownload time.Time // zero when never downloaded, or not kept
 }
 
-func (s *Server) archivePath(id string, r *recipe) string {
-	return filepath.Join(s.cfg.DataDir, id, string(r.platform)+"-"+r.digest+r.platform.ArchiveExt())
+// Store holds the build records. Archives are not in it: every server
+// rebuilds them from the record into its own cache, byte for byte the same.
+// Two implementations: DirStore, files in one machine's data directory, and
+// the PostgreSQL store (OpenPostgres) that any number of servers share.
+type Store interface {
+	// Put stores a build unless one with its ID is stored already (the
+	// same ID is the same text); created says whether it was new.
+	Put(ctx context.Context, id string, vesselinfo []byte) (created bool, err error)
+	// Get returns a build, or an error wrapping ErrNoBuild.
+	Get(ctx context.Context, id string) (Record, error)
+	// Downloaded notes that a build was downloaded at t.
+	Downloaded(ctx context.Context, id string, t time.Time) error
+	// Close releases the store's connections.
+	Close()
 }
 
-// writeAtomic writes path through a temporary file in the same folder: the
-// file appears complete or not at all. write fills the temporary file.
-func writeAtomic(path string, write func(f *os.File) error) (err error) {
-	dir := filepath.Dir(path)
+// ErrNoBuild means no build has the ID asked for.
+var ErrNoBuild = errors.New("no build with this ID")
+
+// DirStore is the embedded store: one folder per build in a directory.
+//
+//	DIR/ID/vesselinfo   the normalized text; the build exists once this does
+//
+// Each file is written through atomicfile, so a crash never leaves one that
+// looks complete but is not.
+type DirStore struct{ dir string }
+
+// NewDirStore opens (creating) the store in dir.
+func NewDirStore(dir string) (*DirStore, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err := write(f); err != nil {
-		return fmt.Errorf("write %s: %w", f.Name(), err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", f.Name(), err)
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	// Make the rename itself durable.
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return &DirStore{dir: dir}, nil
 }
 
-// staleAfter is the age at which a temporary file is surely left over from a
-// crash: writing one takes well under a second.
-const staleAfter = time.Hour
+func (d *DirStore) path(id string) string { return filepath.Join(d.dir, id, entryVesselinfo) }
 
-// removeStale deletes temporary files that a crash left in the build folders.
-// Fresh ones are left alone: another server may share the data directory and
-// be writing them right now.
-func removeStale(data string, now time.Time) (removed int) {
-	paths, _ := filepath.Glob(filepath.Join(data, "*", ".*.tmp-*"))
-	for _, p := range paths {
-		if st, err := os.Lstat(p); err == nil && st.Mode().IsRegular() && now.Sub(st.ModTime()) > staleAfter {
-			if os.Remove(p) == nil {
+// Put implements Store.
+func (d *DirStore) Put(_ context.Context, id string, text []byte) (bool, error) {
+	if !validID(id) {
+		return false, fmt.Errorf("put %q: not a build ID", id)
+	}
+	path := d.path(id)
+	if ok, err := exists(path); err != nil || ok {
+		return false, err
+	}
+	if err := atomicfile.WriteFile(path, text, 0o644); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// Get implements Store.
+func (d *DirStore) Get(_ context.Context, id string) (Record, error) {
+	if !validID(id) {
+		return Record{}, ErrNoBuild
+	}
+	text, err := os.ReadFile(d.path(id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return Record{}, ErrNoBuild
+	}
+	if err != nil {
+		return Record{}, err
+	}
+	return Record{ID: id, Vesselinfo: text}, nil
+}
+
+// Downloaded implements Store; the embedded store does not keep the time.
+func (d *DirStore) Downloaded(context.Context, string, time.Time) error { return nil }
+
+// Close implements Store.
+func (d *DirStore) Close() {}
+
+// removeCrashLeftovers deletes the temporary files a crash left in the
+// build folders of dir. The data directory is locked by this server (see
+// lockDir), so no other writer can be making them right now.
+func removeCrashLeftovers(dir string) (removed int) {
+	for _, pattern := range []string{filepath.Join(dir, "*", ".*"), filepath.Join(dir, ".*")} {
+		paths, _ := filepath.Glob(pattern)
+		for _, p := range paths {
+			if !atomicfile.IsTemp(filepath.Base(p)) {
+				continue
+			}
+			if st, err := os.Lstat(p); err == nil && st.Mode().IsRegular() && os.Remove(p) == nil {
 				removed++
 			}
 		}
@@ -100,43 +122,4 @@ func exists(path string) (bool, error) {
 	default:
 		return false, err
 	}
-}
-
-// flight runs one function per key at a time; callers that arrive while it
-// runs wait for it and share its result. It is what keeps a hundred first
-// downloads of one archive from building it a hundred times.
-type flight struct {
-	mu    sync.Mutex
-	calls map[string]*call
-}
-
-type call struct {
-	done chan struct{}
-	err  error
-}
-
-// do runs fn for key unless a run for key is in progress, in which case it
-// waits for that run and returns its error.
-func (g *flight) do(key string, fn func() error) error {
-	g.mu.Lock()
-	if g.calls == nil {
-		g.calls = map[string]*call{}
-	}
-	if c, ok := g.calls[key]; ok {
-		g.mu.Unlock()
-		<-c.done
-		return c.err
-	}
-	c := &call{done: make(chan struct{})}
-	g.calls[key] = c
-	g.mu.Unlock()
-
-	defer func() {
-		g.mu.Lock()
-		delete(g.calls, key)
-		g.mu.Unlock()
-		close(c.done)
-	}()
-	c.err = fn()
-	return c.err
 }

@@ -439,7 +439,7 @@ function showDownloads(body) {
     size.textContent = "preparing…";
     tr.append(name, link, size);
     el.downloadRows.append(tr);
-    // HEAD builds the archive on the server and tells its size.
+    // HEAD tells the size; the server counts it without building.
     fetch(url, { method: "HEAD" }).then((res) => {
       const n = Number(res.headers.get("Content-Length"));
       size.textContent = res.ok && n > 0 ? formatSize(n) : "unavailable";
