@@ -76,9 +76,15 @@ func OpenPostgres(ctx context.Context, url string, log *slog.Logger) (*PGStore, 
 	return nil, fmt.Errorf("database: %w", err)
 }
 
+// errNewerSchema means the database was migrated by a newer server.
+var errNewerSchema = errors.New("the database is newer than this server: upgrade the server")
+
 // retryable reports whether err may go away by itself: the database is
 // down or starting, rather than refusing us (bad password, no database).
 func retryable(err error) bool {
+	if errors.Is(err, errNewerSchema) {
+		return false
+	}
 	var pe interface{ SQLState() string }
 	if errors.As(err, &pe) {
 		// 57P03: the database system is starting up; 08: connection exceptions.
@@ -111,13 +117,14 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 	if err := tx.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM schema_version").Scan(&have); err != nil {
 		return 0, fmt.Errorf("schema_version: %w", err)
 	}
-	version := have
+	latest := 0
 	for _, f := range files {
 		num, _, _ := strings.Cut(path.Base(f), "_")
 		v, err := strconv.Atoi(num)
 		if err != nil {
 			return 0, fmt.Errorf("migration %s: name does not start with a number", f)
 		}
+		latest = max(latest, v)
 		if v <= have {
 			continue
 		}
@@ -131,12 +138,11 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 		if _, err := tx.Exec(ctx, "INSERT INTO schema_version (version) VALUES ($1)", v); err != nil {
 			return 0, fmt.Errorf("migration %s: %w", f, err)
 		}
-		version = v
 	}
-	if version < have {
-		return 0, fmt.Errorf("the database's schema is version %d, newer than this server's %d: upgrade the server", have, version)
+	if have > latest {
+		return 0, fmt.Errorf("%w: the database's schema is version %d, this server's %d", errNewerSchema, have, latest)
 	}
-	return version, tx.Commit(ctx)
+	return max(have, latest), tx.Commit(ctx)
 }
 
 // Put implements Store.

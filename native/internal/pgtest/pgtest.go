@@ -28,10 +28,10 @@ const nobody = 65534
 
 // Server is one running PostgreSQL cluster.
 type Server struct {
-	dir  string // owns data/ and the socket
-	bin  string // the folder of initdb, pg_ctl, postgres
-	tb   testing.TB
-	dbs  atomic.Int64
+	dir string // owns data/ and the socket
+	bin string // the folder of initdb, pg_ctl, postgres
+	tb  testing.TB
+	dbs atomic.Int64
 }
 
 // BinDir finds the programs of Debian's postgresql package (or any initdb on
