@@ -409,4 +409,3 @@ func createOK(t testing.TB, s *testServer, text string) string {
 	}
 	return ID([]byte(text))
 }
-
