@@ -3,7 +3,6 @@ package builder
 import (
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -11,21 +10,18 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
 
-// fakeBase makes a base directory where every platform's base installer is
-// size bytes that do not compress: the builder treats a program as bytes,
-// and small ones let a test make hundreds of archives.
-func fakeBase(t testing.TB, size int) string {
+// sizedBase makes a base directory where every platform's base installer is
+// a fake program of size bytes: hundreds of archives of small ones, or a
+// few big enough to outlast socket buffers.
+func sizedBase(t testing.TB, size int) string {
 	t.Helper()
 	dir := t.TempDir()
-	prog := make([]byte, size)
-	rand.NewChaCha8([32]byte{7}).Read(prog)
 	for _, p := range Platforms {
-		if err := os.WriteFile(filepath.Join(dir, BaseName(p)), prog, 0o755); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, BaseName(p)), fakeProgram(BaseName(p), size), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -57,7 +53,7 @@ func dirSize(t testing.TB, dir string) (files int, size int64) {
 // cache that holds a dozen archives; HEAD requests add nothing to it.
 func TestCacheStaysUnderItsBound(t *testing.T) {
 	const bound = 1 << 20 // about a dozen 80 KB archives
-	s := startServer(t, Config{BaseDir: fakeBase(t, 80<<10), CacheMax: bound})
+	s := startServer(t, Config{BaseDir: sizedBase(t, 80<<10), CacheMax: bound})
 	cache := filepath.Join(s.data, cacheDir)
 	var biggest int64
 	for i := range 300 {
@@ -147,7 +143,7 @@ func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 // with Retry-After, for uploads and for first downloads alike; archives in
 // the cache and builds already made are not limited.
 func TestBuildRateLimit(t *testing.T) {
-	s := startServer(t, Config{BaseDir: fakeBase(t, 1<<10), BuildRate: 0.01, BuildBurst: 3})
+	s := startServer(t, Config{BaseDir: sizedBase(t, 1<<10), BuildRate: 0.01, BuildBurst: 3})
 	id := createOK(t, s, vesselinfoN(0))
 	if r := do(t, "GET", s.url+"/builds/"+id+"/linux-amd64", nil); r.status != 200 {
 		t.Fatalf("first download: %d", r.status)
@@ -178,9 +174,7 @@ func TestBuildRateLimit(t *testing.T) {
 // head of a GET, then reads nothing more until told.
 func slowGet(t *testing.T, url string) net.Conn {
 	t.Helper()
-	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
-		return c.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4<<10) })
-	}}
+	d := net.Dialer{Control: smallRecvBuffer}
 	c, err := d.Dial("tcp", strings.TrimPrefix(url, "http://")[:strings.Index(strings.TrimPrefix(url, "http://"), "/")])
 	if err != nil {
 		t.Fatal(err)
@@ -198,7 +192,7 @@ func slowGet(t *testing.T, url string) net.Conn {
 // TestStalledReaderIsDropped: a client that stops reading loses its
 // connection after the stall bound, not after the download's whole time.
 func TestStalledReaderIsDropped(t *testing.T) {
-	s := startServer(t, Config{BaseDir: fakeBase(t, 8<<20), Stall: time.Second})
+	s := startServer(t, Config{BaseDir: sizedBase(t, 8<<20), Stall: time.Second})
 	id := createOK(t, s, sample)
 	url := s.url + "/builds/" + id + "/linux-amd64"
 	full := do(t, "GET", url, nil) // built and cached
@@ -222,7 +216,7 @@ func TestStalledReaderIsDropped(t *testing.T) {
 // TestDownloadsPerAddress: beyond the cap, 429 with Retry-After; a slot is
 // free again once a download ends.
 func TestDownloadsPerAddress(t *testing.T) {
-	s := startServer(t, Config{BaseDir: fakeBase(t, 8<<20), DownloadsPerAddress: 2})
+	s := startServer(t, Config{BaseDir: sizedBase(t, 8<<20), DownloadsPerAddress: 2})
 	id := createOK(t, s, sample)
 	url := s.url + "/builds/" + id + "/linux-amd64"
 	do(t, "GET", url, nil)
@@ -245,7 +239,7 @@ func TestDownloadsPerAddress(t *testing.T) {
 // TestConnectionCap: with a cap of 4, four idle connections leave a fifth
 // waiting unanswered; closing one lets it through.
 func TestConnectionCap(t *testing.T) {
-	s := startServer(t, Config{BaseDir: fakeBase(t, 1<<10), MaxConns: 4})
+	s := startServer(t, Config{BaseDir: sizedBase(t, 1<<10), MaxConns: 4})
 	host := strings.TrimPrefix(s.url, "http://")
 	var idle []net.Conn
 	for range 4 {
@@ -294,7 +288,7 @@ func TestConnectionCap(t *testing.T) {
 func TestDatabaseDown(t *testing.T) {
 	pg := postgres(t)
 	store := openPG(t, pg.NewDatabase())
-	s := startServer(t, Config{BaseDir: fakeBase(t, 64<<10), Store: store})
+	s := startServer(t, Config{BaseDir: sizedBase(t, 64<<10), Store: store})
 	id := createOK(t, s, sample)
 	cached := do(t, "GET", s.url+"/builds/"+id+"/linux-amd64", nil)
 	pg.Kill()
@@ -359,7 +353,7 @@ func TestFullDisk(t *testing.T) {
 		t.Fatalf("mount a tmpfs: %v %s", err, out)
 	}
 	t.Cleanup(func() { exec.Command("umount", "-l", data).Run() })
-	s := startServer(t, Config{DataDir: data, BaseDir: fakeBase(t, 2<<20)})
+	s := startServer(t, Config{DataDir: data, BaseDir: sizedBase(t, 2<<20)})
 	id := createOK(t, s, sample)
 	first := do(t, "GET", s.url+"/builds/"+id+"/linux-amd64", nil)
 	if first.status != 200 {

@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -210,7 +209,7 @@ func TestThreeBuildersOnOnePostgres(t *testing.T) {
 	// One builder dies: the others serve every build, including those only
 	// it had seen, and those it had just stored.
 	fresh := upload(t, bs[0], vesselinfoN(2000))
-	bs[0].cmd.Process.Signal(syscall.SIGKILL)
+	bs[0].cmd.Process.Kill()
 	bs[0].cmd.Wait()
 	for i, id := range append(ids, fresh) {
 		for _, j := range []int{1, 2} {
