@@ -6,6 +6,8 @@ BIN     := bin/seattle-installer
 BUILDER := bin/seattle-builder
 WASM    := web/validator.wasm
 WASMJS  := web/wasm_exec.js
+UPLOADGZ := web/upload/gz
+GZIPPED := $(UPLOADGZ)/validator.wasm.gz $(UPLOADGZ)/wasm_exec.js.gz $(UPLOADGZ)/app.js.gz $(UPLOADGZ)/app.css.gz
 WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 FUZZTIME ?= 5s
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64 freebsd/amd64 freebsd/arm64
@@ -20,7 +22,7 @@ help: ## list the targets
 deps: ## install the Debian packages builds and tests need (only what is missing)
 	@scripts/install-deps
 
-wasm: $(WASM) $(WASMJS) ## build the browser's validator (WebAssembly) and its loader
+wasm: $(WASM) $(WASMJS) $(GZIPPED) ## build the browser's validator (WebAssembly), its loader, and the upload page's gzip forms
 
 $(WASM): $(shell find wasm -name '*.go') go.mod
 	@echo "wasm: building $@"
@@ -28,6 +30,17 @@ $(WASM): $(shell find wasm -name '*.go') go.mod
 
 $(WASMJS): $(GOROOT)/lib/wasm/wasm_exec.js
 	cp $< $@
+
+# The upload page's files, gzip-compressed once here (no name, no time: the
+# same bytes every build) and embedded in seattle-builder, which sends them
+# to browsers that accept gzip.
+$(UPLOADGZ)/validator.wasm.gz: $(WASM)
+$(UPLOADGZ)/wasm_exec.js.gz: $(WASMJS)
+$(UPLOADGZ)/app.js.gz: web/upload/app.js
+$(UPLOADGZ)/app.css.gz: web/upload/app.css
+$(GZIPPED):
+	@mkdir -p $(UPLOADGZ)
+	gzip -9 -n -c $< > $@.tmp && mv $@.tmp $@
 
 build: deps wasm ## build bin/seattle-installer (with the webview window) and bin/seattle-builder (the server)
 	$(GO) build -trimpath -o $(BIN) ./native/cmd/seattle-installer
@@ -92,4 +105,4 @@ dist: deps wasm ## cross-compile the base installers and seattle-builder into bi
 	done
 
 clean: ## remove what the build made
-	rm -rf bin $(WASM) $(WASMJS) _install _builds
+	rm -rf bin $(WASM) $(WASMJS) $(GZIPPED) _install _builds

@@ -3,8 +3,6 @@ package builder
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,14 +12,11 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"path"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/seattletestbed/seattle-installer/wasm/vesselinfo"
-	"github.com/seattletestbed/seattle-installer/web"
-	"github.com/seattletestbed/seattle-installer/web/upload"
 )
 
 // Handler returns the server's routes:
@@ -611,88 +606,6 @@ func (w *stallWriter) ReadFrom(r io.Reader) (int64, error) {
 }
 
 func (w *stallWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// staticFile is one file of the upload page, held in memory.
-type staticFile struct {
-	body  []byte
-	ctype string
-	etag  string
-}
-
-// loadStatic collects the page's files: web/upload/* at the root, and the
-// validator with its loader from web. Only these exact paths are served, so
-// there is nothing to list and nothing outside them to reach.
-func loadStatic() (map[string]staticFile, error) {
-	m := map[string]staticFile{}
-	add := func(files fs.FS, urlPath, name string) error {
-		b, err := fs.ReadFile(files, name)
-		if err != nil {
-			return fmt.Errorf("page file: %w", err)
-		}
-		sum := sha256.Sum256(b)
-		m[urlPath] = staticFile{body: b, ctype: contentType(name), etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
-		return nil
-	}
-	entries, err := fs.ReadDir(upload.Files(), ".")
-	if err != nil {
-		return nil, fmt.Errorf("page files: %w", err)
-	}
-	for _, e := range entries {
-		if e.Type().IsRegular() {
-			if err := add(upload.Files(), "/"+e.Name(), e.Name()); err != nil {
-				return nil, err
-			}
-		}
-	}
-	for _, name := range []string{"validator.wasm", "wasm_exec.js"} {
-		if err := add(web.Files(), "/"+name, name); err != nil {
-			return nil, err
-		}
-	}
-	if _, ok := m["/index.html"]; !ok {
-		return nil, errors.New("page files: upload/index.html is missing")
-	}
-	m["/"] = m["/index.html"]
-	return m, nil
-}
-
-// contentType by extension, from a fixed table rather than the system's
-// MIME database so that every machine serves the same headers.
-func contentType(name string) string {
-	switch path.Ext(name) {
-	case ".html":
-		return "text/html; charset=utf-8"
-	case ".js":
-		return "text/javascript; charset=utf-8"
-	case ".css":
-		return "text/css; charset=utf-8"
-	case ".wasm":
-		return "application/wasm"
-	case ".svg":
-		return "image/svg+xml"
-	case ".png":
-		return "image/png"
-	}
-	return "application/octet-stream"
-}
-
-func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
-	f, ok := s.static[r.URL.Path]
-	if !ok {
-		pageError(w, http.StatusNotFound, "Not found", "There is nothing at this address. The installer builder is at /.")
-		return
-	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		pageError(w, http.StatusMethodNotAllowed, "Method not allowed", "This address only serves a page (GET).")
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", f.ctype)
-	h.Set("ETag", f.etag)
-	h.Set("Cache-Control", "no-cache")
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(f.body))
-}
 
 // apiError answers an API request with {"error": msg}.
 func apiError(w http.ResponseWriter, status int, msg string) {

@@ -62,7 +62,7 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	recipes map[Platform]*lazyRecipe
-	static  map[string]staticFile
+	static  map[string]*staticFile
 	store   Store
 	cache   *cache
 	limits  *limiters

@@ -49,7 +49,10 @@ const state = {
 async function loadValidator() {
   try {
     const go = new Go();
-    const res = await WebAssembly.instantiateStreaming(fetch("validator.wasm"), go.importObject);
+    // The server names the validator by its content (validator.HASH.wasm),
+    // so browsers and caches keep it for good.
+    const wasm = document.querySelector('meta[name="validator"]')?.content || "validator.wasm";
+    const res = await WebAssembly.instantiateStreaming(fetch(wasm), go.importObject);
     go.run(res.instance); // never returns: the module keeps serving calls
     state.ready = true;
     validateNow();

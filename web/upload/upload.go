@@ -1,6 +1,10 @@
 // Package upload holds the builder's upload page (index.html, app.js,
 // app.css), embedded in seattle-builder only: donor installers do not carry
 // it. The validator it loads (validator.wasm, wasm_exec.js) is in package web.
+//
+// gz/ holds the gzip forms of the page's files and the validator, made by
+// `make wasm` (gzip -9 -n) so that the server sends them compressed without
+// compressing anything per request.
 package upload
 
 import (
@@ -11,5 +15,18 @@ import (
 //go:embed index.html app.js app.css
 var files embed.FS
 
+//go:embed gz
+var gz embed.FS
+
 // Files returns the page's files, rooted at this folder.
 func Files() fs.FS { return files }
+
+// Precompressed returns the gzip forms, named NAME.gz (app.js.gz,
+// validator.wasm.gz, ...).
+func Precompressed() fs.FS {
+	sub, err := fs.Sub(gz, "gz")
+	if err != nil {
+		panic(err) // gz is embedded: Sub cannot fail
+	}
+	return sub
+}
