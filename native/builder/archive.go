@@ -37,13 +37,20 @@ import (
 	"github.com/seattletestbed/seattle-installer/wasm/vesselinfo"
 )
 
-// ArchiveRoot is the folder every archive extracts into. The installer
-// installs beside itself, so this folder becomes the node's directory.
+// ArchiveRoot is the folder every archive extracts into.
 const ArchiveRoot = "seattle"
+
+// NodeDir is the node's directory inside ArchiveRoot, as in Seattle's own
+// installers: seattle/seattle_repy/ holds the installer program, vesselinfo
+// and the common files, which is where Seattle's clients look for
+// seattle/seattle_repy/vesselinfo. The installer installs beside itself, so
+// this folder becomes the node's directory. README.txt (and install.sh on
+// Linux) sit one level up, where a donor who opens the archive sees them.
+const NodeDir = "seattle_repy"
 
 // recipeVersion changes whenever the archive layout changes, so cached
 // archives of an older layout are not served.
-const recipeVersion = "seattle-builder-archive-1"
+const recipeVersion = "seattle-builder-archive-2"
 
 // ArchiveTime is the modification time of every archive entry: the earliest
 // time a zip file can hold.
@@ -51,7 +58,7 @@ var ArchiveTime = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Names of entries inside ArchiveRoot.
 const (
-	entryVesselinfo = "vesselinfo"
+	entryVesselinfo = "vesselinfo" // the file's name in NodeDir, and in a build's data folder
 	entryReadme     = "README.txt"
 	entryInstallSh  = "install.sh"
 	programName     = "seattle-installer"
@@ -184,29 +191,31 @@ func archiveEntries(b base) ([]entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read base installer: %w", err)
 	}
+	node := func(name string) string { return NodeDir + "/" + name }
 	es := []entry{
 		{name: "", mode: fs.ModeDir | 0o755},
-		{name: assets.RestrictionsFile, mode: 0o644, body: assets.Restrictions()},
-		{name: assets.OffcutFile, mode: 0o644, body: assets.Offcut()},
-		{name: entryVesselinfo, mode: 0o644, dynamic: true},
+		{name: NodeDir, mode: fs.ModeDir | 0o755},
+		{name: node(assets.RestrictionsFile), mode: 0o644, body: assets.Restrictions()},
+		{name: node(assets.OffcutFile), mode: 0o644, body: assets.Offcut()},
+		{name: node(entryVesselinfo), mode: 0o644, dynamic: true},
 		{name: entryReadme, mode: 0o644, dynamic: true},
 	}
 	switch b.platform.OS() {
 	case "windows":
-		es = append(es, entry{name: programName + ".exe", mode: 0o755, body: prog})
+		es = append(es, entry{name: node(programName + ".exe"), mode: 0o755, body: prog})
 	case "linux":
 		es = append(es,
-			entry{name: programName, mode: 0o755, body: prog},
+			entry{name: node(programName), mode: 0o755, body: prog},
 			entry{name: entryInstallSh, mode: 0o755, body: []byte(installSh)})
 		if b.webview != "" {
 			wv, err := os.ReadFile(b.webview)
 			if err != nil {
 				return nil, fmt.Errorf("read base installer: %w", err)
 			}
-			es = append(es, entry{name: webviewName, mode: 0o755, body: wv})
+			es = append(es, entry{name: node(webviewName), mode: 0o755, body: wv})
 		}
 	default:
-		es = append(es, entry{name: programName, mode: 0o755, body: prog})
+		es = append(es, entry{name: node(programName), mode: 0o755, body: prog})
 	}
 	sort.Slice(es, func(i, j int) bool { return es[i].path() < es[j].path() })
 	return es, nil
@@ -221,7 +230,7 @@ type buildInput struct {
 
 func (r *recipe) dynamicBody(e entry, in buildInput) []byte {
 	switch e.name {
-	case entryVesselinfo:
+	case NodeDir + "/" + entryVesselinfo:
 		return in.vesselinfo
 	case entryReadme:
 		return readme(r.platform, r.webview, in)
@@ -368,7 +377,7 @@ const installSh = `#!/bin/sh
 # Installs this Seattle node. Starts the installer with its own window when
 # this system can load WebKitGTK, else the one that uses your web browser or
 # this terminal. Flags go to "seattle-installer install" (try --help).
-here=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd) || exit 2
+here=$(CDPATH= cd -- "$(dirname -- "$0")/seattle_repy" && pwd) || exit 2
 prog="$here/seattle-installer"
 if [ -x "$here/seattle-installer-webview" ] &&
    "$here/seattle-installer-webview" --help >/dev/null 2>&1; then
@@ -387,15 +396,15 @@ func readme(p Platform, webview bool, in buildInput) []byte {
 	fmt.Fprintf(&b, "%s\n%s\n\n", title, strings.Repeat("=", len(title)))
 	b.WriteString("This folder makes this computer a Seattle node: it donates a share of the\n" +
 		"machine (10% unless you choose otherwise) to the vessels that the file\n" +
-		"vesselinfo lists. The installer measures the machine, shows what each vessel\n" +
-		"gets, and installs into this folder.\n\n")
+		"seattle_repy/vesselinfo lists. The installer measures the machine, shows\n" +
+		"what each vessel gets, and installs into the folder seattle_repy.\n\n")
 	switch p.OS() {
 	case "windows":
-		b.WriteString("To install, double-click seattle-installer.exe, or run in a command prompt\nin this folder:\n\n" +
-			"    seattle-installer.exe install\n\n")
+		b.WriteString("To install, open the folder seattle_repy and double-click\nseattle-installer.exe, or run in a command prompt in this folder:\n\n" +
+			"    seattle_repy\\seattle-installer.exe install\n\n")
 	case "darwin":
 		b.WriteString("To install, open Terminal in this folder and run:\n\n" +
-			"    ./seattle-installer install\n\n" +
+			"    ./seattle_repy/seattle-installer install\n\n" +
 			"If macOS says it cannot check the program for malicious software, run\n" +
 			"\"xattr -dr com.apple.quarantine .\" in this folder first.\n\n")
 	default:
@@ -403,16 +412,17 @@ func readme(p Platform, webview bool, in buildInput) []byte {
 			"    ./install.sh\n\n")
 		if webview {
 			b.WriteString("install.sh opens the installer's own window when WebKitGTK is installed\n" +
-				"(seattle-installer-webview) and otherwise uses your web browser or the\n" +
-				"terminal (seattle-installer).\n\n")
+				"(seattle_repy/seattle-installer-webview) and otherwise uses your web\n" +
+				"browser or the terminal (seattle_repy/seattle-installer).\n\n")
 		}
 	}
 	b.WriteString("Useful flags: --percent 20 donates 20%, --ui none stays in the terminal,\n" +
 		"--dry-run only shows the plan, --help lists the rest.\n\n")
 	fmt.Fprintf(&b, "Built from vesselinfo %s: %s.\n", in.id, describeVessels(in.vessels))
 	b.WriteString("Keep vesselinfo, vessel.restrictions and resources.offcut beside the\n" +
-		"installer; if the install fails, send installer_benchmark.log and vesselinfo\n" +
-		"to whoever gave you this installer.\n")
+		"installer in seattle_repy; if the install fails, send\n" +
+		"seattle_repy/installer_benchmark.log and seattle_repy/vesselinfo to whoever\n" +
+		"gave you this installer.\n")
 	s := b.String()
 	if p.OS() == "windows" {
 		s = strings.ReplaceAll(s, "\n", "\r\n") // for Notepad

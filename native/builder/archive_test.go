@@ -56,13 +56,14 @@ func TestArchiveContents(t *testing.T) {
 		t.Run(string(p), func(t *testing.T) {
 			b := download(t, s, id, p)
 			files := readArchive(t, p, b)
-			prog := "seattle/seattle-installer"
+			prog := "seattle/seattle_repy/seattle-installer"
 			want := map[string][]byte{
-				"seattle/":                    nil,
-				"seattle/README.txt":          nil, // checked below
-				"seattle/resources.offcut":    assets.Offcut(),
-				"seattle/vessel.restrictions": assets.Restrictions(),
-				"seattle/vesselinfo":          []byte(sample),
+				"seattle/":                                 nil,
+				"seattle/README.txt":                       nil, // checked below
+				"seattle/seattle_repy/":                    nil,
+				"seattle/seattle_repy/resources.offcut":    assets.Offcut(),
+				"seattle/seattle_repy/vessel.restrictions": assets.Restrictions(),
+				"seattle/seattle_repy/vesselinfo":          []byte(sample),
 			}
 			switch p.OS() {
 			case "windows":
@@ -70,7 +71,7 @@ func TestArchiveContents(t *testing.T) {
 			case "linux":
 				want["seattle/install.sh"] = []byte(installSh)
 				if p == LinuxAMD64 {
-					want["seattle/seattle-installer-webview"] = webview
+					want["seattle/seattle_repy/seattle-installer-webview"] = webview
 				}
 			}
 			// Each platform's own program, byte for byte.
@@ -99,7 +100,7 @@ func TestArchiveContents(t *testing.T) {
 					t.Errorf("%s: mode %o mtime %v ids %d owner %q; want %o, %v, 0, none", f.name, f.mode, f.mtime, f.uid, f.owner, mode, ArchiveTime)
 				}
 				if f.name == "seattle/README.txt" {
-					cmd := map[string]string{"linux": "./install.sh", "darwin": "./seattle-installer install", "windows": "seattle-installer.exe"}[p.OS()]
+					cmd := map[string]string{"linux": "./install.sh", "darwin": "./seattle_repy/seattle-installer install", "windows": "seattle_repy\\seattle-installer.exe install"}[p.OS()]
 					if !bytes.Contains(f.body, []byte(cmd)) || !bytes.Contains(f.body, []byte(id)) {
 						t.Errorf("README.txt lacks the command %q or the ID:\n%s", cmd, f.body)
 					}
@@ -268,7 +269,7 @@ func TestArchiveWorks(t *testing.T) {
 		ran  string // in the shell's trace: the program install.sh started
 	}{
 		{"program", func(dir string) []string {
-			return []string{filepath.Join(dir, "seattle-installer"), "install", "--measured", measured, "--ui", "none", "--yes", "--dir", filepath.Join(dir, "node")}
+			return []string{filepath.Join(dir, NodeDir, "seattle-installer"), "install", "--measured", measured, "--ui", "none", "--yes", "--dir", filepath.Join(dir, "node")}
 		}, nil, ""},
 		{"install.sh starts the webview build", func(dir string) []string {
 			return []string{"sh", "-x", filepath.Join(dir, "install.sh"), "--measured", measured, "--ui", "none", "--yes", "--dir", filepath.Join(dir, "node")}
@@ -294,12 +295,12 @@ func TestArchiveWorks(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v: %v\n%s", args, err, out)
 			}
-			if trace := strings.ReplaceAll(string(out), dir+"/", ""); !strings.Contains(trace, tc.ran) {
+			if trace := strings.ReplaceAll(string(out), filepath.Join(dir, NodeDir)+"/", ""); !strings.Contains(trace, tc.ran) {
 				t.Errorf("install.sh did not run %q:\n%s", tc.ran, out)
 			}
 			node := filepath.Join(dir, "node")
 			if !strings.Contains(strings.Join(args, " "), "--dir") {
-				node = dir // the installer installs beside itself
+				node = filepath.Join(dir, NodeDir) // the installer installs beside itself
 			}
 			checkInstalled(t, node)
 		})

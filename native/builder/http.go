@@ -25,6 +25,7 @@ import (
 //	POST /api/builds              store a vesselinfo; 201 with the links, 422 with its errors
 //	GET  /api/builds/ID           the stored vesselinfo and the links
 //	GET  /builds/ID/PLATFORM      the archive, built on first download
+//	POST /xmlrpc/                 Seattle's XML-RPC API (rpc.go); GET describes it
 //
 // API errors are JSON ({"error": "..."}, or {"errors": [...]} for an
 // invalid vesselinfo); other errors are short HTML pages.
@@ -36,6 +37,8 @@ func (s *Server) Handler() http.Handler {
 		apiError(w, http.StatusNotFound, "no such API: the API is POST /api/builds and GET /api/builds/ID")
 	})
 	mux.HandleFunc("/builds/{id}/{platform}", s.handleArchive)
+	mux.HandleFunc("/xmlrpc/", s.handleXMLRPC)
+	mux.HandleFunc("/xmlrpc", s.handleXMLRPC)
 	mux.HandleFunc("/", s.handleStatic)
 	return s.logged(secure(mux))
 }
@@ -172,7 +175,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "could not read the request body: "+err.Error())
 		return
 	}
-	res := vesselinfo.Validate(body)
+	text, res := s.cfg.Reserve.complete(body)
 	if !res.Valid {
 		out := errorsBody{Errors: make([]lineError, len(res.Errors))}
 		for i, e := range res.Errors {
@@ -187,8 +190,8 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusTooManyRequests, "too many new builds from your address; try again after the Retry-After seconds")
 		return
 	}
-	id := ID(body)
-	created, err := s.store.Put(r.Context(), id, Normalize(body))
+	id := ID(text)
+	created, err := s.store.Put(r.Context(), id, text)
 	if err != nil {
 		s.log.Error("store build", "id", id, "err", err)
 		s.unavailable.Add(1)
@@ -198,7 +201,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	if created {
 		s.stored.Add(1)
-		s.log.Info("build stored", "id", id, "bytes", len(body))
+		s.log.Info("build stored", "id", id, "bytes", len(text))
 	}
 	w.Header().Set("Location", "/api/builds/"+id)
 	writeJSON(w, http.StatusCreated, createdBody{ID: id, Installers: s.links(id)})

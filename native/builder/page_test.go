@@ -131,7 +131,7 @@ func TestPageInChromium(t *testing.T) {
 	if want := download(t, s, id, LinuxAMD64); !bytes.Equal(got, want) {
 		t.Errorf("Chromium downloaded %d bytes, the server serves %d", len(got), len(want))
 	}
-	if files := readArchive(t, LinuxAMD64, got); len(files) != 8 {
+	if files := readArchive(t, LinuxAMD64, got); len(files) != 9 {
 		t.Errorf("downloaded archive has %d entries: %q", len(files), names(files))
 	}
 

@@ -35,6 +35,12 @@ type Config struct {
 	MaxConns            int           // open connections; 0 means DefaultMaxConns, < 0 no limit
 	Stall               time.Duration // a download making no progress this long is dropped; 0 means DefaultStall
 	RealIPHeader        string        // header a trusted load balancer puts the client's address in; "" uses the peer address
+
+	// Reserve is the vessel added to every build (none when zero).
+	Reserve Reserve
+	// PublicURL is the scheme and host the XML-RPC API's links start with,
+	// such as https://builder.example.org; empty means the request's Host.
+	PublicURL string
 }
 
 // Defaults of Config.
@@ -151,6 +157,13 @@ func New(cfg Config) (_ *Server, err error) {
 	}
 	if cfg.Stall <= 0 {
 		cfg.Stall = DefaultStall
+	}
+	cfg.Reserve = cfg.Reserve.normalized()
+	if err := cfg.Reserve.check(); err != nil {
+		return nil, err
+	}
+	if err := checkPublicURL(cfg.PublicURL); err != nil {
+		return nil, err
 	}
 	log := cfg.Log
 	if log == nil {

@@ -108,10 +108,10 @@ func TestServeEndToEnd(t *testing.T) {
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("GET: %d %v", res.StatusCode, err)
 	}
-	if got := tarFile(t, first, "seattle/vesselinfo"); got != vi {
+	if got := tarFile(t, first, "seattle/seattle_repy/vesselinfo"); got != vi {
 		t.Errorf("vesselinfo in the archive: %q", got)
 	}
-	if got := tarFile(t, first, "seattle/seattle-installer"); got != string(prog) {
+	if got := tarFile(t, first, "seattle/seattle_repy/seattle-installer"); got != string(prog) {
 		t.Errorf("the archive's program is not the base installer (%d bytes)", len(got))
 	}
 

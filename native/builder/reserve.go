@@ -1,0 +1,153 @@
+package builder
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/seattletestbed/seattle-installer/wasm/seattlekey"
+	"github.com/seattletestbed/seattle-installer/wasm/vesselinfo"
+)
+
+// Reserve is the vessel a server adds to every build, after the vessels its
+// user asked for, as Seattle's own builder adds the service vessel (20 %,
+// owned by Seattle's service key) in which the node manager keeps its logs.
+// The zero Reserve adds nothing.
+type Reserve struct {
+	Percent int    // 0 for none; otherwise a multiple of 10 from 10 to 90
+	Owner   string // the owner's public key, "e n"
+}
+
+// check says what is wrong with a Reserve, if anything.
+func (r Reserve) check() error {
+	if r.Percent == 0 {
+		if r.Owner != "" {
+			return errors.New("reserved vessel: an owner key was given but no percentage (--reserve)")
+		}
+		return nil
+	}
+	if r.Percent < 10 || r.Percent > 90 || r.Percent%10 != 0 {
+		return fmt.Errorf("reserved vessel: %d%% is not a multiple of 10 from 10 to 90", r.Percent)
+	}
+	if r.Owner == "" {
+		return errors.New("reserved vessel: no owner key (--reserve-key FILE, e.g. seattle-service.publickey)")
+	}
+	if _, err := seattlekey.ParsePublic(r.Owner); err != nil {
+		return fmt.Errorf("reserved vessel: owner %w", err)
+	}
+	// The vesselinfo validator's rules are the ones that count.
+	if res := vesselinfo.Validate([]byte(r.lines(100))); !res.Valid {
+		return fmt.Errorf("reserved vessel: owner key: %s", res.Errors[0].Message)
+	}
+	return nil
+}
+
+// normalized returns r with its key in the one-space form vesselinfo uses.
+func (r Reserve) normalized() Reserve {
+	r.Owner = strings.Join(strings.Fields(r.Owner), " ")
+	return r
+}
+
+// lines is the reserved vessel as vesselinfo lines, with the percentage pct.
+func (r Reserve) lines(pct int) string {
+	return "Percent " + strconv.Itoa(pct) + "\nOwner " + r.Owner + "\n"
+}
+
+// UserPercent is what the user's vessels must add up to.
+func (r Reserve) UserPercent() int { return 100 - r.Percent }
+
+// describe says the rule in words, for error messages and pages.
+func (r Reserve) describe() string {
+	return fmt.Sprintf("this server adds a vessel of %d%% owned by its service key to every build, so your vessels must add up to %d%%",
+		r.Percent, r.UserPercent())
+}
+
+// sumMessage is the start of the validator's message for a wrong sum,
+// followed by the sum; TestReserveSumMessage pins it to the validator.
+const sumMessage = "the percentages add up to "
+
+// complete applies the server's Reserve to uploaded vesselinfo text: it
+// returns the normalized text of the build (the user's vessels, then the
+// reserved one) and the validator's result for it. Without a Reserve it is
+// Normalize and vesselinfo.Validate. With one, the user's vessels must add
+// up to UserPercent; a text that already ends with the reserved vessel (a
+// stored build uploaded again) is taken as it is.
+func (r Reserve) complete(src []byte) ([]byte, vesselinfo.Result) {
+	text := Normalize(src)
+	res := vesselinfo.Validate(text)
+	if r.Percent == 0 {
+		return text, res
+	}
+	if res.Valid {
+		if n := len(res.Vessels); n > 1 {
+			last := res.Vessels[n-1]
+			if last.Percent == r.Percent && last.Owner.String() == r.Owner && len(last.Users) == 0 {
+				return text, res
+			}
+		}
+	}
+	// Every error but the sum's stands; the sum is checked against the
+	// user's share.
+	sum, sumLine := 100, 0
+	var errs vesselinfo.Errors
+	for _, e := range res.Errors {
+		if rest, ok := strings.CutPrefix(e.Message, sumMessage); ok {
+			n, _, _ := strings.Cut(rest, ";")
+			if v, err := strconv.Atoi(n); err == nil {
+				sum, sumLine = v, e.Line
+				continue
+			}
+		}
+		errs = append(errs, e)
+	}
+	if sumLine == 0 && len(res.Vessels) > 0 {
+		sumLine = lineCount(text)
+	}
+	if sum != r.UserPercent() && sumLine > 0 {
+		errs = append(errs, vesselinfo.Error{Line: sumLine, Message: fmt.Sprintf(
+			"the percentages add up to %d; they must add up to %d, because %s", sum, r.UserPercent(), r.describe())})
+	}
+	if len(errs) > 0 {
+		return text, vesselinfo.Result{Errors: sortedErrors(errs)}
+	}
+	if len(text) > 0 && text[len(text)-1] != '\n' {
+		text = append(text, '\n')
+	}
+	text = append(text, r.lines(r.Percent)...)
+	return text, vesselinfo.Validate(text)
+}
+
+// lineCount is the number of the last line of text.
+func lineCount(text []byte) int {
+	n := bytes.Count(text, []byte("\n"))
+	if len(text) > 0 && text[len(text)-1] != '\n' {
+		n++
+	}
+	return max(n, 1)
+}
+
+// sortedErrors orders errors by line, as the validator does.
+func sortedErrors(es vesselinfo.Errors) vesselinfo.Errors {
+	for i := 1; i < len(es); i++ {
+		for j := i; j > 0 && es[j].Line < es[j-1].Line; j-- {
+			es[j], es[j-1] = es[j-1], es[j]
+		}
+	}
+	return es
+}
+
+// checkPublicURL accepts "" or an absolute http(s) URL with a host and no
+// query: the prefix of every link the XML-RPC API returns.
+func checkPublicURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("public URL %q: give the scheme and host the donors reach, such as https://builder.example.org", s)
+	}
+	return nil
+}
