@@ -85,6 +85,10 @@ func decodeCall(r io.Reader) (*rpcCall, error) {
 		if errors.As(err, &f) {
 			return nil, f
 		}
+		var syn *xml.SyntaxError
+		if errors.As(err, &syn) && syn.Msg == "unexpected EOF" {
+			return nil, faultf(FaultParse, "the request ends before the methodCall is complete (line %d)", syn.Line)
+		}
 		return nil, faultf(FaultParse, "the request is not well-formed XML: %v", err)
 	}
 	return call, nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,9 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	baseDir := fs.String("base", "bin/dist", "`directory` of the base installers, as `make dist` builds them")
 	grace := fs.Duration("grace", builder.DefaultGrace, "after SIGTERM or Ctrl-C, how long downloads in flight may take to finish")
 	quiet := fs.Bool("quiet", false, "log only warnings and errors, not every request")
+	reserve := fs.Int("reserve", 0, "`PERCENT` of every build reserved for a service vessel owned by --reserve-key, added after the user's vessels (Seattle's server: 20); 0 for none")
+	reserveKey := fs.String("reserve-key", "", "public key `FILE` (\"e n\") of the reserved vessel's owner, such as seattle-service.publickey")
+	publicURL := fs.String("public-url", "", "`URL` (scheme and host) that the XML-RPC API's download links start with; default: the Host each request was sent to")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `Usage: seattle-builder serve [--addr 127.0.0.1:8080] [--data DIR] [--base DIR] [--db URL]
 
@@ -50,6 +54,14 @@ The API, for scripts:
       201 {"id": ID, "installers": {"linux-amd64": "/builds/ID/linux-amd64", ...}}
       422 {"errors": [{"line": N, "message": "..."}]} when the file is invalid
   curl -OJ http://ADDR/builds/ID/linux-amd64
+
+Seattle's XML-RPC API (the Custom Installer Builder's, version 2.0), for the
+Seattle Clearinghouse: POST http://ADDR/xmlrpc/ (GET shows how to call it).
+  build_installers([{'percentage': 80, 'owner': 'alex', 'users': ['bob']}],
+                   {'alex': {'public_key': 'e n'}, 'bob': {'public_key': 'e n'}})
+With --reserve 20 --reserve-key seattle-service.publickey, builds behave like
+Seattle's own server: the user's vessels add up to 80 and every build gets a
+last vessel of 20%% owned by that key.
 
 Build IDs are a hash of the file, and archives are byte-identical for the same
 file and base installers. With --db, the builds are in PostgreSQL (the schema
@@ -85,10 +97,20 @@ Flags:
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 
+	res := builder.Reserve{Percent: *reserve}
+	if *reserveKey != "" {
+		key, err := os.ReadFile(*reserveKey)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "serve: --reserve-key: %v\n", err)
+			return exitUsage
+		}
+		res.Owner = strings.TrimSpace(string(key))
+	}
 	cfg := builder.Config{
 		DataDir: *data, BaseDir: *baseDir, Grace: *grace, Log: log,
 		CacheMax: int64(*cacheMax), BuildRate: *buildRate, BuildBurst: *buildBurst,
 		DownloadsPerAddress: *perAddr, MaxConns: *maxConns, Stall: *stall, RealIPHeader: *realIP,
+		Reserve: res, PublicURL: *publicURL,
 	}
 	if cfg.BuildRate <= 0 {
 		cfg.BuildRate = -1
