@@ -56,8 +56,9 @@ test-native: deps wasm
 test-wasm: wasm ## the validator's tests compiled to WebAssembly, run under Node
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec=$(WASMEXEC) ./wasm/...
 
-fuzz: ## fuzz the vesselinfo parser for $(FUZZTIME); crashers land in wasm/vesselinfo/testdata
+fuzz: ## fuzz the vesselinfo parser and the builder's XML-RPC decoder for $(FUZZTIME) each; crashers land in testdata
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./wasm/vesselinfo
+	$(GO) test -run='^$$' -fuzz=FuzzDecodeCall -fuzztime=$(FUZZTIME) ./native/builder
 
 bench: deps wasm ## measure: validator native and WASM, benchmark, install, bridge, builder
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./...
