@@ -246,7 +246,7 @@ func TestXMLRPCGeneratesKeys(t *testing.T) {
 		t.Errorf("installers[linux] = %q, want %q (--public-url)", res.Installers["linux"], want)
 	}
 	// The stored build holds public keys only.
-	in, err := s.load(res.BuildID)
+	in, err := s.load(context.Background(), res.BuildID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -426,4 +426,32 @@ func (l *lockedBuffer) String() string {
 
 func newTestLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// TestXMLRPCRateLimit: build_installers is a new build and counts against
+// the address's rate, as uploads do; beyond it a fault says when to retry,
+// and no key is generated for the refused call.
+func TestXMLRPCRateLimit(t *testing.T) {
+	s := startServer(t, Config{BaseDir: sizedBase(t, 1<<10), BuildRate: 0.01, BuildBurst: 1})
+	var generated atomic.Int64
+	orig := generateKey
+	generateKey = func(ctx context.Context) (*seattlekey.Pair, error) { generated.Add(1); return orig(ctx) }
+	t.Cleanup(func() { generateKey = orig })
+	out := runPython(t, s.url, nil, []pyStep{
+		{Name: "first", Method: "build_installers", Args: "([{'percentage': 100, 'owner': 'owner'}],)"},
+		{Name: "second", Method: "build_installers", Args: "([{'percentage': 100, 'owner': 'other'}],)"},
+		{Name: "urls", Method: "get_urls", Args: "(results['first']['build_id'],)"},
+	})
+	if o := out["first"]; o.Fault != nil || o.Error != "" {
+		t.Fatalf("first call: %+v %q", o.Fault, o.Error)
+	}
+	if o := out["second"]; o.Fault == nil || o.Fault.Code != FaultLimited || !strings.Contains(o.Fault.String, "too many new builds from your address; try again in 100 seconds") {
+		t.Errorf("second call: fault %+v error %q, want the rate limit's", o.Fault, o.Error)
+	}
+	if o := out["urls"]; o.Fault != nil || o.Error != "" {
+		t.Errorf("get_urls is not a new build, yet: %+v %q", o.Fault, o.Error)
+	}
+	if n := generated.Load(); n != 1 {
+		t.Errorf("%d keys generated, want 1 (the refused call's none)", n)
+	}
 }

@@ -19,7 +19,7 @@ import xmlrpc.client
 
 def main():
     req = json.load(sys.stdin)
-    env = dict(req.get("vars", {}))
+    env = dict(req.get("vars") or {})
     results = {}
     env["results"] = results
     out = {}
