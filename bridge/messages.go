@@ -4,9 +4,14 @@
 // Every message is one JSON object with a "type" field and lower-case field
 // names. Host messages carry an increasing "seq"; the server keeps them all,
 // so a page that reconnects with ?since=SEQ gets exactly what it missed, and
-// a page that reloads (since=0) rebuilds itself from the start. Error replies
-// answer one connection only and are not kept; their seq is the last kept
-// one, so they never move a page's resume point.
+// a page that reloads (since=0) rebuilds itself from the start. Messages to
+// one connection only (error replies, its role, a request for control) are
+// not kept; their seq is the last kept one, so they never move a page's
+// resume point.
+//
+// One page at a time controls the install; every other page connected with
+// the secret only watches. Control moves only with consent: a watching page
+// asks ("takeover"), the page in control answers ("handover"). See Server.
 package bridge
 
 import (
@@ -21,20 +26,24 @@ import (
 const Version = 1
 
 // Subprotocol is the WebSocket subprotocol a page asks for and the server
-// answers with. The page also offers "secret."+SECRET, which is never echoed.
+// answers with. The page also offers its credentials as subprotocols, which
+// are never echoed: "secret."+SECRET, or "launch."+TOKEN (a one-time launch
+// token, see Server.LaunchURL), and "control."+KEY to get back the control
+// it had before a reload.
 const Subprotocol = "seattle.bridge.v1"
 
 // MaxMessage is the largest message the server reads; a larger one closes
 // the connection (close code 1009).
 const MaxMessage = 64 << 10
 
-// Close codes the page acts on, besides the standard ones.
+// CloseFinished is the close code that says the installer has ended and is
+// stopping its server; the page must not reconnect.
+const CloseFinished = 4002
+
+// Roles a page has (Role.Role).
 const (
-	// CloseElsewhere: a newer page took over; this one must not reconnect
-	// by itself.
-	CloseElsewhere = 4001
-	// CloseFinished: the installer has ended and is stopping its server.
-	CloseFinished = 4002
+	RoleControl = "control" // it may start, answer and cancel
+	RoleView    = "view"    // it shows the install; what it sends is refused
 )
 
 // Message is a host-to-page message. Send stamps its type and seq.
@@ -180,18 +189,56 @@ type Error struct {
 	Message string `json:"message"`
 }
 
-func (*Hello) kind() string     { return "hello" }
-func (*Started) kind() string   { return "started" }
-func (*Progress) kind() string  { return "progress" }
-func (*Benchmark) kind() string { return "benchmark" }
-func (*Plan) kind() string      { return "plan" }
-func (*Prompt) kind() string    { return "prompt" }
-func (*Answered) kind() string  { return "answered" }
-func (*Log) kind() string       { return "log" }
-func (*Result) kind() string    { return "result" }
-func (*Error) kind() string     { return "error" }
+// Role tells a page whether it controls the install or only watches, and
+// why that changed (Note, for the donor; "" on connecting). Key is given to
+// the page in control only: offered back as "control."+Key when the page
+// reconnects or reloads, it gets control back without asking.
+type Role struct {
+	Header
+	Role string `json:"role"`
+	Key  string `json:"key,omitempty"`
+	Note string `json:"note"`
+}
 
-// PageMessage is a page-to-host message: *Start, *Answer or *Cancel.
+// Session gives the secret to a page that connected with a launch token,
+// which is spent: the page reconnects with the secret.
+type Session struct {
+	Header
+	Secret string `json:"secret"`
+}
+
+// TakeoverAsked tells the page in control that another page asks for
+// control; it answers with a Handover of the same ID.
+type TakeoverAsked struct {
+	Header
+	ID uint64 `json:"id"`
+}
+
+// TakeoverEnded tells the page in control that the request ID is no longer
+// open (the page that asked has gone, or got control another way).
+type TakeoverEnded struct {
+	Header
+	ID uint64 `json:"id"`
+}
+
+func (*Hello) kind() string         { return "hello" }
+func (*Started) kind() string       { return "started" }
+func (*Progress) kind() string      { return "progress" }
+func (*Benchmark) kind() string     { return "benchmark" }
+func (*Plan) kind() string          { return "plan" }
+func (*Prompt) kind() string        { return "prompt" }
+func (*Answered) kind() string      { return "answered" }
+func (*Log) kind() string           { return "log" }
+func (*Result) kind() string        { return "result" }
+func (*Error) kind() string         { return "error" }
+func (*Role) kind() string          { return "role" }
+func (*Session) kind() string       { return "session" }
+func (*TakeoverAsked) kind() string { return "takeover-asked" }
+func (*TakeoverEnded) kind() string { return "takeover-ended" }
+
+// PageMessage is a page-to-host message: *Start, *Answer or *Cancel, which
+// reach the host (Server.Incoming) from the page in control only, or
+// *Takeover and *Handover, which the server handles itself.
 type PageMessage interface{ pageMessage() }
 
 // Start asks the host to install, donating Percent of the machine.
@@ -208,9 +255,21 @@ type Answer struct {
 // Cancel asks the host to stop the install (or not to start it).
 type Cancel struct{}
 
-func (*Start) pageMessage()  {}
-func (*Answer) pageMessage() {}
-func (*Cancel) pageMessage() {}
+// Takeover is a watching page asking for control.
+type Takeover struct{}
+
+// Handover is the page in control answering the request ID: Allow gives
+// control to the page that asked, false keeps it.
+type Handover struct {
+	ID    uint64 `json:"id"`
+	Allow *bool  `json:"allow"`
+}
+
+func (*Start) pageMessage()    {}
+func (*Answer) pageMessage()   {}
+func (*Cancel) pageMessage()   {}
+func (*Takeover) pageMessage() {}
+func (*Handover) pageMessage() {}
 
 // maxField bounds the strings a page may send: ids and choices are short.
 const maxField = 256
@@ -235,8 +294,12 @@ func ParsePage(b []byte) (PageMessage, error) {
 		m = &Answer{}
 	case "cancel":
 		m = &Cancel{}
+	case "takeover":
+		m = &Takeover{}
+	case "handover":
+		m = &Handover{}
 	default:
-		return nil, fmt.Errorf("unknown message type %q: the page may send start, answer or cancel", truncate(*head.Type, 40))
+		return nil, fmt.Errorf("unknown message type %q: the page may send start, answer, cancel, takeover or handover", truncate(*head.Type, 40))
 	}
 	if err := json.Unmarshal(b, m); err != nil {
 		return nil, fmt.Errorf("%s: %v", *head.Type, err)
@@ -252,6 +315,13 @@ func ParsePage(b []byte) (PageMessage, error) {
 		}
 		if m.Choice == "" || len(m.Choice) > maxField {
 			return nil, fmt.Errorf("answer: the choice must be 1 to %d characters", maxField)
+		}
+	case *Handover:
+		if m.ID == 0 {
+			return nil, errors.New(`handover: "id" must be the id of the request, a whole number from 1`)
+		}
+		if m.Allow == nil {
+			return nil, errors.New(`handover: "allow" must be true or false`)
 		}
 	}
 	return m, nil

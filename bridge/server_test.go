@@ -32,6 +32,7 @@ func start(t testing.TB) *Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
+	s.reclaimAfter = 200 * time.Millisecond
 	return s
 }
 
@@ -86,14 +87,26 @@ func dial(t testing.TB, s *Server, o dialOpts) (*websocket.Conn, *http.Response,
 	return ws, resp, err
 }
 
-// page connects as the server's own page, failing the test if refused.
+// page connects as the server's own page, failing the test if refused, and
+// reads the role it is given first.
 func page(t testing.TB, s *Server, query string) *websocket.Conn {
 	t.Helper()
-	ws, resp, err := dial(t, s, dialOpts{query: query})
+	ws, _ := pageRole(t, s, dialOpts{query: query})
+	return ws
+}
+
+// pageRole connects with o and returns the role message that comes first.
+func pageRole(t testing.TB, s *Server, o dialOpts) (*websocket.Conn, wire) {
+	t.Helper()
+	ws, resp, err := dial(t, s, o)
 	if err != nil {
 		t.Fatalf("the page's own handshake was refused: %v (%s)", err, status(resp))
 	}
-	return ws
+	m := read(t, ws)
+	if m.Type != "role" {
+		t.Fatalf("the first message is %+v, want the page's role", m)
+	}
+	return ws, m
 }
 
 func status(resp *http.Response) string {
@@ -111,6 +124,11 @@ type wire struct {
 	Message string  `json:"message"`
 	Version int     `json:"version"`
 	Percent float64 `json:"percent"`
+	Role    string  `json:"role"`
+	Key     string  `json:"key"`
+	Note    string  `json:"note"`
+	ID      uint64  `json:"id"`
+	Secret  string  `json:"secret"`
 }
 
 func read(t testing.TB, ws *websocket.Conn) wire {
@@ -175,6 +193,9 @@ func TestHandshakeAcceptsItsOwnPage(t *testing.T) {
 			}
 			if got := resp.Header.Get("Sec-WebSocket-Protocol"); strings.Contains(got, "secret") {
 				t.Errorf("the answer echoes the secret: %q", got)
+			}
+			if m := read(t, ws); m.Type != "role" || m.Seq != 0 {
+				t.Errorf("first message %+v, want the role, seq 0", m)
 			}
 			if m := read(t, ws); m.Type != "log" || m.Seq != 1 || m.Line != "first" {
 				t.Errorf("first message %+v, want log seq 1", m)
@@ -460,35 +481,338 @@ func waitFor(t testing.TB, what string, ok func() bool) {
 	}
 }
 
-func TestSecondPageTakesOver(t *testing.T) {
-	s := start(t)
-	sendLogs(t, s, "one")
-	first := page(t, s, "")
-	read(t, first)
-	second := page(t, s, "")
-	if code := closeCode(t, first); code != CloseElsewhere {
-		t.Errorf("the first page was closed with %d, want %d (opened elsewhere)", code, CloseElsewhere)
-	}
-	if m := read(t, second); m.Seq != 1 || m.Line != "one" {
-		t.Errorf("the second page starts with %+v, want the whole history", m)
-	}
-	sendLogs(t, s, "two")
-	if m := read(t, second); m.Seq != 2 {
-		t.Errorf("the second page got %+v, want seq 2", m)
-	}
-	if err := second.WriteMessage(websocket.TextMessage, []byte(`{"type":"cancel"}`)); err != nil {
-		t.Fatal(err)
-	}
+// expectNothing fails the test if the host receives a page message soon.
+func expectNothing(t *testing.T, s *Server, what string) {
+	t.Helper()
 	select {
 	case got := <-s.Incoming():
-		if _, ok := got.(*Cancel); !ok {
-			t.Errorf("got %T, want the second page's cancel", got)
+		t.Fatalf("%s reached the host: %#v", what, got)
+	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+func expectIncoming[T PageMessage](t *testing.T, s *Server, what string) {
+	t.Helper()
+	select {
+	case got := <-s.Incoming():
+		if _, ok := got.(T); !ok {
+			t.Fatalf("%s: got %#v", what, got)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("the page in control is not heard")
+		t.Fatalf("%s never reached the host", what)
 	}
+}
+
+func send(t testing.TB, ws *websocket.Conn, msg string) {
+	t.Helper()
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readType reads up to a message of type typ.
+func readType(t testing.TB, ws *websocket.Conn, typ string) wire {
+	t.Helper()
+	for {
+		if m := read(t, ws); m.Type == typ {
+			return m
+		}
+	}
+}
+
+func TestSecondPageOnlyWatches(t *testing.T) {
+	s := start(t)
+	sendLogs(t, s, "one")
+	first, r1 := pageRole(t, s, dialOpts{})
+	if r1.Role != RoleControl || len(r1.Key) < 22 {
+		t.Fatalf("the first page's role %+v, want control with a key", r1)
+	}
+	read(t, first)
+	second, r2 := pageRole(t, s, dialOpts{})
+	if r2.Role != RoleView || r2.Key != "" || !strings.Contains(r2.Note, "another window") {
+		t.Fatalf("the second page's role %+v, want view, no key, and why", r2)
+	}
+	if m := read(t, second); m.Seq != 1 || m.Line != "one" {
+		t.Errorf("the watching page starts with %+v, want the whole history", m)
+	}
+	sendLogs(t, s, "two")
+	for _, ws := range []*websocket.Conn{first, second} {
+		if m := read(t, ws); m.Seq != 2 || m.Line != "two" {
+			t.Errorf("a page got %+v, want seq 2", m)
+		}
+	}
+	for _, msg := range []string{`{"type":"start","percent":10}`, `{"type":"answer","id":"p1","choice":"continue"}`, `{"type":"cancel"}`} {
+		send(t, second, msg)
+		if m := read(t, second); m.Type != "error" || !strings.Contains(m.Message, "only watches") {
+			t.Errorf("%s from the watching page: reply %+v, want an error", msg, m)
+		}
+		expectNothing(t, s, msg+" from the watching page")
+	}
+	// A control key that is not the one given is no key.
+	third, r3 := pageRole(t, s, dialOpts{protocols: []string{Subprotocol, "control." + strings.Repeat("A", 32)}})
+	if r3.Role != RoleView {
+		t.Errorf("a page with a made-up key got %+v", r3)
+	}
+	send(t, third, `{"type":"cancel"}`)
+	expectNothing(t, s, "the made-up key's cancel")
+	send(t, first, `{"type":"cancel"}`)
+	expectIncoming[*Cancel](t, s, "the cancel of the page in control")
 	if !s.Connected() {
-		t.Error("no page in control after the takeover")
+		t.Error("no page in control")
+	}
+}
+
+func TestControlMovesOnlyWithConsent(t *testing.T) {
+	s := start(t)
+	first := page(t, s, "")
+	second := page(t, s, "")
+
+	send(t, second, `{"type":"takeover"}`)
+	ask := readType(t, first, "takeover-asked")
+	if ask.ID == 0 {
+		t.Fatalf("request %+v has no id", ask)
+	}
+	// The page in control says no: nothing changes.
+	send(t, first, fmt.Sprintf(`{"type":"handover","id":%d,"allow":false}`, ask.ID))
+	if m := readType(t, second, "role"); m.Role != RoleView || !strings.Contains(m.Note, "said no") {
+		t.Errorf("after the refusal the asking page got %+v", m)
+	}
+	send(t, second, `{"type":"cancel"}`)
+	expectNothing(t, s, "the refused page's cancel")
+
+	// Asked again, it says yes: control moves, and only then.
+	send(t, second, `{"type":"takeover"}`)
+	ask = readType(t, first, "takeover-asked")
+	send(t, first, fmt.Sprintf(`{"type":"handover","id":%d,"allow":true}`, ask.ID))
+	got := readType(t, second, "role")
+	if got.Role != RoleControl || got.Key == "" || !strings.Contains(got.Note, "gave you control") {
+		t.Fatalf("after consent the asking page got %+v, want control", got)
+	}
+	readType(t, first, "takeover-ended")
+	if m := readType(t, first, "role"); m.Role != RoleView || m.Key != "" {
+		t.Fatalf("after giving control the first page got %+v, want view", m)
+	}
+	send(t, first, `{"type":"start","percent":10}`)
+	expectNothing(t, s, "the former controller's start")
+	send(t, second, `{"type":"start","percent":10}`)
+	expectIncoming[*Start](t, s, "the new controller's start")
+}
+
+func TestTakeoverRefusesHostileForms(t *testing.T) {
+	s := start(t)
+	first := page(t, s, "")
+	second := page(t, s, "")
+	third := page(t, s, "")
+	for _, tc := range []struct {
+		name string
+		ws   *websocket.Conn
+		msg  string
+		want string
+	}{
+		{"controller asks for control", first, `{"type":"takeover"}`, "already controls"},
+		{"watcher hands over", second, `{"type":"handover","id":1,"allow":true}`, "only the window that controls"},
+		{"handover nobody asked for", first, `{"type":"handover","id":1,"allow":true}`, "no window is asking"},
+		{"handover without allow", first, `{"type":"handover","id":1}`, `"allow" must be`},
+		{"handover with text allow", first, `{"type":"handover","id":1,"allow":"yes"}`, "handover:"},
+		{"handover without id", first, `{"type":"handover","allow":true}`, `"id" must be`},
+		{"handover with negative id", first, `{"type":"handover","id":-1,"allow":true}`, "handover:"},
+	} {
+		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
+			send(t, tc.ws, tc.msg)
+			if m := readType(t, tc.ws, "error"); !strings.Contains(m.Message, tc.want) {
+				t.Errorf("reply %+v, want %q", m, tc.want)
+			}
+		})
+	}
+	// One request at a time; a handover naming an old request does nothing.
+	send(t, second, `{"type":"takeover"}`)
+	ask := readType(t, first, "takeover-asked")
+	send(t, third, `{"type":"takeover"}`)
+	if m := readType(t, third, "error"); !strings.Contains(m.Message, "already asking") {
+		t.Errorf("a second request got %+v", m)
+	}
+	send(t, first, fmt.Sprintf(`{"type":"handover","id":%d,"allow":true}`, ask.ID+1))
+	if m := readType(t, first, "error"); !strings.Contains(m.Message, "no window is asking") {
+		t.Errorf("a handover with a stale id got %+v", m)
+	}
+	if m := readType(t, first, "takeover-ended"); m.ID != ask.ID+1 {
+		t.Errorf("after a stale handover: %+v, want the end of request %d so the page puts it away", m, ask.ID+1)
+	}
+	// The asking page leaves: the request ends, and the page in control
+	// is told so it can put the question away.
+	second.Close()
+	if m := readType(t, first, "takeover-ended"); m.ID != ask.ID {
+		t.Errorf("takeover-ended %+v, want id %d", m, ask.ID)
+	}
+	send(t, first, fmt.Sprintf(`{"type":"handover","id":%d,"allow":true}`, ask.ID))
+	readType(t, first, "error")
+	send(t, third, `{"type":"cancel"}`)
+	expectNothing(t, s, "the third page's cancel")
+	send(t, first, `{"type":"cancel"}`)
+	expectIncoming[*Cancel](t, s, "the controller's cancel")
+}
+
+func TestReloadKeepsControl(t *testing.T) {
+	t.Run("after_the_old_connection_ended", func(t *testing.T) {
+		s := start(t)
+		s.reclaimAfter = time.Minute // a slow reload still comes back first
+		first, r := pageRole(t, s, dialOpts{})
+		first.Close()
+		waitFor(t, "the page to be gone", func() bool { return !s.Connected() })
+		// Another page arrives first: it watches, control waits for the key.
+		other, ro := pageRole(t, s, dialOpts{})
+		if ro.Role != RoleView {
+			t.Fatalf("a page arriving while control waits for its page got %+v", ro)
+		}
+		back, rb := pageRole(t, s, dialOpts{protocols: []string{Subprotocol, "control." + r.Key}})
+		if rb.Role != RoleControl || rb.Key == r.Key {
+			t.Fatalf("the reloaded page got %+v, want control with a new key", rb)
+		}
+		send(t, other, `{"type":"cancel"}`)
+		expectNothing(t, s, "the other page's cancel")
+		send(t, back, `{"type":"cancel"}`)
+		expectIncoming[*Cancel](t, s, "the reloaded page's cancel")
+		// The old key is spent.
+		if _, r := pageRole(t, s, dialOpts{protocols: []string{Subprotocol, "control." + r.Key}}); r.Role != RoleView {
+			t.Errorf("a spent key got %+v", r)
+		}
+	})
+	t.Run("before_the_old_connection_ended", func(t *testing.T) {
+		s := start(t)
+		first, r := pageRole(t, s, dialOpts{})
+		back, rb := pageRole(t, s, dialOpts{protocols: []string{Subprotocol, "control." + r.Key}})
+		if rb.Role != RoleView {
+			t.Fatalf("a key holder while its page is still connected got %+v, want view", rb)
+		}
+		first.Close()
+		if m := readType(t, back, "role"); m.Role != RoleControl {
+			t.Fatalf("when the old connection ended the reloaded page got %+v", m)
+		}
+		send(t, back, `{"type":"cancel"}`)
+		expectIncoming[*Cancel](t, s, "the reloaded page's cancel")
+	})
+}
+
+func TestControlPassesWhenItsPageHasGone(t *testing.T) {
+	s := start(t)
+	first := page(t, s, "")
+	second := page(t, s, "")
+	third := page(t, s, "")
+	send(t, third, `{"type":"takeover"}`) // asks; first never answers
+	readType(t, first, "takeover-asked")
+	first.Close()
+	// After the reservation the page that asked gets control: nobody is
+	// left to ask.
+	if m := readType(t, third, "role"); m.Role != RoleControl || !strings.Contains(m.Note, "has closed") {
+		t.Fatalf("the asking page got %+v", m)
+	}
+	send(t, second, `{"type":"cancel"}`)
+	expectNothing(t, s, "the other watcher's cancel")
+	third.Close()
+	// Then the oldest watcher.
+	if m := readType(t, second, "role"); m.Role != RoleControl {
+		t.Fatalf("the last page got %+v", m)
+	}
+	send(t, second, `{"type":"cancel"}`)
+	expectIncoming[*Cancel](t, s, "the last page's cancel")
+	second.Close()
+	waitFor(t, "nobody in control", func() bool { return !s.Connected() })
+	time.Sleep(300 * time.Millisecond) // past the reservation
+	if _, r := pageRole(t, s, dialOpts{}); r.Role != RoleControl {
+		t.Errorf("a page arriving when nobody is left got %+v, want control", r)
+	}
+}
+
+func TestLaunchTokenIsSpentOnce(t *testing.T) {
+	s := start(t)
+	sendLogs(t, s, "one")
+	u, err := s.LaunchURL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pu, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, ok := strings.CutPrefix(pu.Fragment, "launch=")
+	if !ok || pu.Host != fmt.Sprintf("127.0.0.1:%d", s.Port()) || pu.Path != "/" || pu.RawQuery != "" || len(tok) < 22 {
+		t.Fatalf("launch URL %q: want http://127.0.0.1:PORT/#launch=TOKEN", u)
+	}
+	if strings.Contains(u, s.Secret()) {
+		t.Fatalf("the launch URL %q holds the secret", u)
+	}
+	launch := dialOpts{protocols: []string{Subprotocol, "launch." + tok}, noSecret: true}
+	ws, resp, err := dial(t, s, launch)
+	if err != nil {
+		t.Fatalf("the launch token was refused: %v (%s)", err, status(resp))
+	}
+	if m := read(t, ws); m.Type != "session" || m.Secret != s.Secret() || m.Seq != 0 {
+		t.Fatalf("first message %+v, want the session's secret", m)
+	}
+	if m := read(t, ws); m.Type != "role" || m.Role != RoleControl {
+		t.Fatalf("then %+v, want control", m)
+	}
+	if m := read(t, ws); m.Line != "one" {
+		t.Fatalf("then %+v, want the history", m)
+	}
+	for _, tc := range []struct {
+		name string
+		o    dialOpts
+	}{
+		{"replayed", launch},
+		{"replayed with a wrong secret", dialOpts{protocols: []string{Subprotocol, "launch." + tok}, secret: strings.Repeat("B", 32)}},
+		{"made up", dialOpts{protocols: []string{Subprotocol, "launch." + strings.Repeat("A", 32)}, noSecret: true}},
+		{"empty", dialOpts{protocols: []string{Subprotocol, "launch."}, noSecret: true}},
+		{"the secret as a launch token", dialOpts{protocols: []string{Subprotocol, "launch." + s.Secret()}, noSecret: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, resp, err := dial(t, s, tc.o)
+			if err == nil || resp == nil || resp.StatusCode != 403 {
+				t.Fatalf("got %v (%s), want 403", err, status(resp))
+			}
+		})
+	}
+	// Still refused after the page that spent it has gone.
+	ws.Close()
+	waitFor(t, "the page to be gone", func() bool { return !s.Connected() })
+	if _, resp, err := dial(t, s, launch); err == nil || resp == nil || resp.StatusCode != 403 {
+		t.Fatalf("a replay after the page left: %v (%s), want 403", err, status(resp))
+	}
+	// Two tokens are two launches; neither is the other.
+	a, _ := s.LaunchURL()
+	b, _ := s.LaunchURL()
+	if a == b {
+		t.Error("two launch URLs are the same")
+	}
+}
+
+func TestLaunchTokensAreBounded(t *testing.T) {
+	s := start(t)
+	for range maxLaunchTokens {
+		if _, err := s.LaunchURL(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.LaunchURL(); err == nil {
+		t.Error("launch tokens pile up without bound")
+	}
+}
+
+func TestFinishDeliversToWatchersToo(t *testing.T) {
+	s := start(t)
+	first := page(t, s, "")
+	second := page(t, s, "")
+	s.Send(&Result{OK: true, Message: "installed"})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	go s.Finish(ctx)
+	for _, ws := range []*websocket.Conn{first, second} {
+		if m := read(t, ws); m.Type != "result" {
+			t.Fatalf("got %+v, want the result", m)
+		}
+		if code := closeCode(t, ws); code != CloseFinished {
+			t.Errorf("close code %d, want %d", code, CloseFinished)
+		}
 	}
 }
 
