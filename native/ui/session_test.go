@@ -61,11 +61,23 @@ type hostMsg struct {
 // fakePage is a Go client standing where the page stands: the server's own
 // origin and secret, over real loopback.
 type fakePage struct {
-	t  *testing.T
-	ws *websocket.Conn
+	t    *testing.T
+	ws   *websocket.Conn
+	role string // as the host said on connecting
 }
 
+// connectPage connects a page, which must be the one in control.
 func connectPage(t *testing.T, srv *bridge.Server) *fakePage {
+	t.Helper()
+	p := connectAs(t, srv)
+	if p.role != bridge.RoleControl {
+		t.Fatalf("the page got the role %q, want control", p.role)
+	}
+	return p
+}
+
+// connectAs connects a page and reads the role the host gives it first.
+func connectAs(t *testing.T, srv *bridge.Server) *fakePage {
 	t.Helper()
 	h := http.Header{"Origin": {fmt.Sprintf("http://127.0.0.1:%d", srv.Port())}}
 	d := websocket.Dialer{Subprotocols: []string{bridge.Subprotocol, "secret." + srv.Secret()}}
@@ -74,7 +86,15 @@ func connectPage(t *testing.T, srv *bridge.Server) *fakePage {
 		t.Fatalf("connect: %v (%v)", err, resp)
 	}
 	t.Cleanup(func() { ws.Close() })
-	return &fakePage{t, ws}
+	p := &fakePage{t: t, ws: ws}
+	var r struct {
+		Type, Role string
+	}
+	if m := p.read(); json.Unmarshal(m.Raw, &r) != nil || r.Type != "role" {
+		t.Fatalf("the first message is %s, want the page's role", m.Raw)
+	}
+	p.role = r.Role
+	return p
 }
 
 func (p *fakePage) send(msg string) {

@@ -25,7 +25,8 @@ var ErrNoWindow = errors.New("could not open a window: no display or no system w
 // Window runs the install behind the donor page in a native window. It must
 // be called from the main goroutine (webview_go locks it to the main
 // thread, which the window toolkits need). It prints "UI: URL" to out, so
-// the page can also be opened in a browser. Closing the window cancels the
+// the page can also be opened in a browser, where it watches the install
+// and can take control only if the window agrees. Closing the window cancels the
 // install, which stops cleanly; after the install the window stays until
 // the donor closes it. When ctx ends the window closes.
 func Window(ctx context.Context, opts install.Options, out io.Writer) (*install.Result, error) {
@@ -37,13 +38,20 @@ func Window(ctx context.Context, opts install.Options, out io.Writer) (*install.
 		return nil, err
 	}
 	defer srv.Close()
+	// The window's page gets a one-time launch token, not the secret: the
+	// first page to connect controls the install, and that is the window.
+	launchURL, err := srv.LaunchURL()
+	if err != nil {
+		return nil, err
+	}
 	w := webview.New(false)
 	out = &lockedWriter{w: out}
 	srv.OnPage(func() { fmt.Fprintln(out, "Page connected.") })
+	srv.OnView(func() { fmt.Fprintln(out, watcherNotice) })
 	fmt.Fprintf(out, "UI: %s\n", srv.URL())
 	w.SetTitle("Seattle installer")
 	w.SetSize(760, 680, webview.HintNone)
-	w.Navigate(srv.URL())
+	w.Navigate(launchURL)
 
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -1,12 +1,41 @@
 // The donor page. It talks to the installer over the bridge (see package
-// bridge): the secret comes from the URL fragment, every host message has a
-// seq, and after a dropped connection the page resumes with ?since=SEQ.
-// The page keeps no state the host does not send: a reload replays all.
+// bridge): every host message has a seq, and after a dropped connection the
+// page resumes with ?since=SEQ. The page keeps no state the host does not
+// send: a reload replays all.
+//
+// Credentials: the address holds either the session's secret (#SECRET, the
+// address the installer prints) or a one-time launch token (#launch=TOKEN,
+// what it gives a browser it starts, or its window), which the installer
+// exchanges for the secret once. The page keeps the secret, and the key that
+// gives control back after a reload, in sessionStorage (this tab only) and
+// takes them out of the address bar.
+//
+// One page controls the install; any other only watches, and may ask for
+// control, which the page in control must grant.
 'use strict';
 
 (function () {
   const $ = (id) => document.getElementById(id);
-  const secret = location.hash.slice(1);
+  const store = {
+    get: (k) => { try { return sessionStorage.getItem(k) || ''; } catch (e) { return ''; } },
+    set: (k, v) => { try { if (v) sessionStorage.setItem(k, v); else sessionStorage.removeItem(k); } catch (e) { /* private mode: no reload shortcut */ } },
+  };
+  let secret = store.get('seattle.secret');
+  let launch = '';
+  {
+    const frag = location.hash.slice(1);
+    if (frag.startsWith('launch=')) {
+      if (!secret) launch = frag.slice('launch='.length); // else: this tab spent it already
+    } else if (frag) {
+      secret = frag;
+      store.set('seattle.secret', secret);
+    }
+    if (frag) history.replaceState(null, '', location.pathname + location.search);
+  }
+  let role = '';           // 'control' or 'view', as the host said
+  let asking = false;      // this page asked for control
+  let startSent = false;   // Install was pressed and sent
+  let handoverID = 0;      // the request for control on screen
   const PHASES = {
     vesselinfo: 'Reading the vessel list',
     benchmark: 'Measuring this computer',
@@ -16,6 +45,10 @@
     log: 'Saving the install log',
   };
   const COLORS = ['#1f6feb', '#e36209', '#2da44e', '#8250df', '#bf3989', '#0a7ea4', '#9a6700', '#57606a'];
+
+  // Messages to this page only: not kept by the host, their seq is the
+  // last kept one, so they never move the resume point.
+  const ONE_PAGE = { error: true, role: true, session: true, 'takeover-asked': true, 'takeover-ended': true };
 
   let ws = null;
   let since = 0;           // seq of the last host message handled
@@ -28,19 +61,24 @@
   // ---- the connection -------------------------------------------------
 
   function connect() {
-    if (!secret) {
+    if (!secret && !launch) {
       setStatus('No secret in the address');
       banner('This page must be opened from the address the installer printed (it ends in #…).');
       return;
     }
     setStatus(since ? 'Reconnecting…' : 'Connecting to the installer…');
-    const sock = new WebSocket('ws://' + location.host + '/bridge?since=' + since, ['seattle.bridge.v1', 'secret.' + secret]);
+    const protocols = ['seattle.bridge.v1', secret ? 'secret.' + secret : 'launch.' + launch];
+    const key = store.get('seattle.control');
+    if (key) protocols.push('control.' + key);
+    const sock = new WebSocket('ws://' + location.host + '/bridge?since=' + since, protocols);
+    const byLaunch = !secret;
+    let opened = false;
     ws = sock;
-    sock.onopen = () => { retry = 250; setStatus('Connected'); hideBanner(); };
+    sock.onopen = () => { opened = true; retry = 250; setStatus('Connected'); hideBanner(); };
     sock.onmessage = (e) => {
       let m;
       try { m = JSON.parse(e.data); } catch (err) { console.error('bridge: not JSON', e.data); return; }
-      if (m.type !== 'error') {
+      if (!ONE_PAGE[m.type]) {
         if (typeof m.seq !== 'number' || m.seq <= since) return; // already handled
         since = m.seq;
       }
@@ -49,10 +87,10 @@
     sock.onclose = (e) => {
       if (ws !== sock) return;
       ws = null;
-      if (e.code === 4001) {
-        setStatus('Open in another window');
-        $('install').disabled = true; // the other window decides now
-        banner('The installer was opened in another window or tab, which now controls it.', 'Use this window instead', () => { hideBanner(); connect(); });
+      if (byLaunch && !opened && !secret) {
+        // The installer refuses a launch address it has seen before.
+        setStatus('This address was used already');
+        banner('This address opens the installer only once, and it has been used. Open the address the installer printed in its terminal (the line that starts with UI:).');
       } else if (e.code === 4002 || finished) {
         if (!finished) {
           setStatus('The installer has ended');
@@ -81,6 +119,14 @@
 
   function handle(m) {
     switch (m.type) {
+      case 'session':
+        secret = m.secret;
+        launch = '';
+        store.set('seattle.secret', secret);
+        break;
+      case 'role': onRole(m); break;
+      case 'takeover-asked': onTakeoverAsked(m); break;
+      case 'takeover-ended': if (m.id === handoverID) closeHandover(); break;
       case 'hello': onHello(m); break;
       case 'started':
         started = true;
@@ -110,6 +156,7 @@
     // A replay from the start: forget what an earlier session drew.
     finished = false;
     started = false;
+    startSent = false;
     $('resource-rows').textContent = '';
     $('chart').textContent = '';
     $('legend').textContent = '';
@@ -175,8 +222,8 @@
       list.appendChild(li);
     }
     $('vessel-errors').hidden = valid;
-    $('install').disabled = !valid;
     $('start-form').hidden = !valid;
+    applyRole();
   }
 
   function cell(tr, text, cls) {
@@ -211,7 +258,9 @@
       $('percent').focus();
       return;
     }
+    if (role !== 'control') return;
     if (send({ type: 'start', percent: p.value })) {
+      startSent = true;
       $('install').disabled = true;
       setStatus('Starting…');
     }
@@ -294,6 +343,7 @@
       b.type = 'button';
       b.textContent = label(c);
       b.dataset.choice = c;
+      b.disabled = role !== 'control';
       if (i === 0) b.className = 'primary';
       b.addEventListener('click', () => {
         if (send({ type: 'answer', id: m.id, choice: c })) {
@@ -302,6 +352,7 @@
       });
       box.appendChild(b);
     });
+    $('prompt-watching').hidden = role === 'control';
     if (!d.open) d.showModal();
     const first = box.querySelector('button');
     if (first) first.focus();
@@ -398,11 +449,79 @@
     $('log-box').hidden = false;
   }
 
+  // ---- who controls ---------------------------------------------------
+
+  function onRole(m) {
+    const was = role;
+    role = m.role;
+    if (role === 'control') {
+      store.set('seattle.control', m.key || '');
+      asking = false;
+      $('watching').hidden = true;
+      if (m.note) banner(m.note);
+      else if (was === 'view') hideBanner();
+    } else {
+      store.set('seattle.control', '');
+      asking = false;
+      closeHandover();
+      $('watching-text').textContent = m.note || 'Another window controls this install. You can watch it here.';
+      $('takeover').textContent = 'Take over';
+      $('takeover').disabled = false;
+      $('watching').hidden = finished;
+    }
+    applyRole();
+  }
+
+  // applyRole lets the controls act only in the page in control; the
+  // installer refuses what a watching page sends anyway.
+  function applyRole() {
+    const view = role !== 'control';
+    document.body.dataset.role = role;
+    $('percent').disabled = view;
+    $('install').disabled = view || !valid || startSent;
+    $('quit').disabled = view;
+    $('cancel').disabled = view;
+    $('prompt-choices').querySelectorAll('button').forEach((b) => { b.disabled = view; });
+    $('prompt-watching').hidden = !view;
+  }
+
+  $('takeover').addEventListener('click', () => {
+    if (asking || !send({ type: 'takeover' })) return;
+    asking = true;
+    $('takeover').disabled = true;
+    $('watching-text').textContent = 'Asking the window that controls the install. Agree there to continue here.';
+  });
+
+  function onTakeoverAsked(m) {
+    handoverID = m.id;
+    const d = $('handover');
+    if (!d.open) d.showModal();
+    $('handover-keep').focus();
+  }
+
+  function answerHandover(allow) {
+    if (!handoverID) return;
+    send({ type: 'handover', id: handoverID, allow: allow });
+    closeHandover();
+  }
+
+  function closeHandover() {
+    handoverID = 0;
+    if ($('handover').open) $('handover').close();
+  }
+
+  $('handover-allow').addEventListener('click', () => answerHandover(true));
+  $('handover-keep').addEventListener('click', () => answerHandover(false));
+  // Escape keeps control here, as the safe answer.
+  $('handover').addEventListener('cancel', (e) => { e.preventDefault(); answerHandover(false); });
+
   // ---- after ----------------------------------------------------------
 
   function onResult(m) {
     finished = true;
     closePrompt(openPrompt);
+    closeHandover();
+    $('watching').hidden = true;
     document.body.dataset.result = m.ok ? 'ok' : 'failed';
     if (m.ok) setOverall(1);
     if (m.ok) $('phase').textContent = 'All steps done';
@@ -433,7 +552,7 @@
     $('during').hidden = !(s === 'during' || (s === 'after' && started));
     $('after').hidden = s !== 'after';
     $('cancel').hidden = s !== 'during';
-    $('cancel').disabled = false;
+    $('cancel').disabled = role !== 'control';
     if (s === 'during') $('during-title').textContent = 'Installing';
     if (s === 'after') $('during-title').textContent = 'Progress';
   }

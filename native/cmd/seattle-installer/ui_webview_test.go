@@ -167,11 +167,16 @@ const (
 	headerBlue  = 0x16324f
 	installBlue = 0x1f6feb
 	bannerWarm  = 0xfff6e0
+	// The border of "Let the other window control it" in the question
+	// whether to hand control to another page.
+	handoverBrown = 0x7a4d00
 )
 
-// takeOver connects to the bridge as the test's own page, which takes
-// control from the window (one controller at a time).
-func takeOver(t *testing.T, uiURL string) *websocket.Conn {
+// takeOver connects to the bridge as the test's own page, which only
+// watches while the window controls the install; it asks for control, and
+// the donor agrees in the window with a click on "Let the other window
+// control it" (control moves only with consent).
+func takeOver(t *testing.T, display, uiURL string) *websocket.Conn {
 	t.Helper()
 	u, err := url.Parse(uiURL)
 	if err != nil {
@@ -183,11 +188,33 @@ func takeOver(t *testing.T, uiURL string) *websocket.Conn {
 		t.Fatalf("connect to the bridge: %v (%v)", err, resp)
 	}
 	t.Cleanup(func() { ws.Close() })
+	if r := readUntil(t, ws, "role"); r.Role != bridge.RoleView {
+		t.Fatalf("a second page got the role %+v while the window controls the install, want view", r)
+	}
+	ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"takeover"}`))
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		img, raw := screenshot(t, display)
+		if pixels(img, handoverBrown) >= 100 {
+			click(t, display, img, handoverBrown)
+			break
+		}
+		if time.Now().After(deadline) {
+			path := filepath.Join(t.TempDir(), "no-handover.png")
+			os.WriteFile(path, raw, 0o644)
+			t.Fatalf("the window never asked whether to hand over control (screen in %s)", path)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if r := readUntil(t, ws, "role"); r.Role != bridge.RoleControl {
+		t.Fatalf("after the donor agreed the page got %+v, want control", r)
+	}
 	return ws
 }
 
 type msg struct {
 	Type    string `json:"type"`
+	Role    string `json:"role"`
 	ID      string `json:"id"`
 	OK      bool   `json:"ok"`
 	Message string `json:"message"`
@@ -321,10 +348,9 @@ func openWindow(t *testing.T, display, node string) *uiProcess {
 // startToQuestion takes the bridge over from the window, presses Install
 // and waits for the question whether to continue with defaults (the
 // measured file has an invalid filewrite).
-func startToQuestion(t *testing.T, p *uiProcess) (*websocket.Conn, msg) {
+func startToQuestion(t *testing.T, display string, p *uiProcess) (*websocket.Conn, msg) {
 	t.Helper()
-	ws := takeOver(t, p.url)
-	readUntil(t, ws, "hello")
+	ws := takeOver(t, display, p.url)
 	ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"start","percent":10}`))
 	return ws, readUntil(t, ws, "prompt")
 }
@@ -414,10 +440,11 @@ func TestWebviewWindowUnderXvfb(t *testing.T) {
 
 		// The donor starts the installer again and this time continues.
 		// This time the test drives it through the bridge, which also
-		// shows that the window gives way to another page.
+		// shows that the window gives control to another page when the
+		// donor agrees in the window, and then only watches.
 		p = openWindow(t, display, node)
-		ws, q := startToQuestion(t, p)
-		raw := waitForColour(t, display, `the "opened in another window" banner`, bannerWarm, 2000, 20*time.Second)
+		ws, q := startToQuestion(t, display, p)
+		raw := waitForColour(t, display, `the "you gave control to another window" banner`, bannerWarm, 2000, 20*time.Second)
 		os.WriteFile(filepath.Join(shots, "webview-3-elsewhere.png"), raw, 0o644)
 		ws.WriteMessage(websocket.TextMessage, []byte(fmt.Sprintf(`{"type":"answer","id":%q,"choice":"continue"}`, q.ID)))
 		if r := readUntil(t, ws, "result"); !r.OK {
@@ -452,7 +479,7 @@ func TestWebviewWindowUnderXvfb(t *testing.T) {
 	t.Run("closing_the_window_after_a_declined_install_keeps_its_message", func(t *testing.T) {
 		node := filepath.Join(t.TempDir(), "node")
 		p := openWindow(t, display, node)
-		ws, q := startToQuestion(t, p)
+		ws, q := startToQuestion(t, display, p)
 		ws.WriteMessage(websocket.TextMessage, []byte(fmt.Sprintf(`{"type":"answer","id":%q,"choice":"cancel"}`, q.ID)))
 		if r := readUntil(t, ws, "result"); r.OK {
 			t.Fatalf("result after declining: %+v", r)
@@ -474,7 +501,7 @@ func TestWebviewWindowUnderXvfb(t *testing.T) {
 	t.Run("stopping_the_program_at_the_question_closes_the_window_and_cancels", func(t *testing.T) {
 		node := filepath.Join(t.TempDir(), "node")
 		p := openWindow(t, display, node)
-		ws, _ := startToQuestion(t, p)
+		ws, _ := startToQuestion(t, display, p)
 		p.cmd.Process.Signal(syscall.SIGTERM)
 		if r := readUntil(t, ws, "result"); r.OK || !strings.Contains(r.Message, "cancel") {
 			t.Errorf("result after SIGTERM: %+v", r)
