@@ -465,8 +465,7 @@
       asking = false;
       closeHandover();
       $('watching-text').textContent = m.note || 'Another window controls this install. You can watch it here.';
-      $('takeover').textContent = 'Take over';
-      $('takeover').disabled = false;
+      $('takeover').disabled = $('prompt-takeover').disabled = false;
       $('watching').hidden = finished;
     }
     applyRole();
@@ -485,12 +484,14 @@
     $('prompt-watching').hidden = !view;
   }
 
-  $('takeover').addEventListener('click', () => {
+  function requestControl() {
     if (asking || !send({ type: 'takeover' })) return;
     asking = true;
-    $('takeover').disabled = true;
+    $('takeover').disabled = $('prompt-takeover').disabled = true;
     $('watching-text').textContent = 'Asking the window that controls the install. Agree there to continue here.';
-  });
+  }
+  $('takeover').addEventListener('click', requestControl);
+  $('prompt-takeover').addEventListener('click', requestControl);
 
   function onTakeoverAsked(m) {
     handoverID = m.id;

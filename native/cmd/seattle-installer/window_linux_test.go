@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/gorilla/websocket"
 
 	"github.com/seattletestbed/seattle-installer/bridge"
@@ -64,7 +65,11 @@ func otherUser(t *testing.T) func(args ...string) scanReport {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(dir, "procscan")
-	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/procscan").CombinedOutput(); err != nil {
+	build := exec.Command("go", "build", "-o", bin, "./testdata/procscan")
+	// For this machine, whatever platform the installer under test is for:
+	// the attacker is a native program.
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=", "GOARCH=")
+	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build procscan: %v\n%s", err, out)
 	}
 	return func(args ...string) scanReport {
@@ -347,6 +352,15 @@ func TestSecondPageNeedsConsentInChromium(t *testing.T) {
 	}
 	chrometest.NoOverflow(t, first, "the handover question")
 	chrometest.Screenshot(t, first, shots, "consent-2-asked")
+	chrometest.Do(t, first, "press Escape", chromedp.KeyEvent(kb.Escape))
+	chrometest.WaitFor(t, second, "the refusal", `document.getElementById('watching-text').textContent.includes('said no')`, 10*time.Second)
+	if chrometest.Eval[bool](t, first, `document.getElementById('handover').open`) {
+		t.Error("the question stays open after Escape")
+	}
+	// Asked again, the first page keeps control with its button.
+	chrometest.Do(t, second, "press Take over", chromedp.Click(chromedp.CSS("#takeover")))
+	chrometest.WaitFor(t, first, "the question in the first page", `document.getElementById('handover').open`, 10*time.Second)
+	chrometest.Eval[bool](t, second, `(() => { document.getElementById('watching-text').textContent = ''; return true; })()`)
 	chrometest.Do(t, first, "keep control", chromedp.Click(chromedp.CSS("#handover-keep")))
 	chrometest.WaitFor(t, second, "the refusal", `document.getElementById('watching-text').textContent.includes('said no')`, 10*time.Second)
 	if chrometest.Eval[string](t, second, `document.body.dataset.role`) != "view" {
@@ -375,8 +389,8 @@ func TestSecondPageNeedsConsentInChromium(t *testing.T) {
 	chrometest.Do(t, second, "press Install", chromedp.Click(chromedp.CSS("#install")))
 	chrometest.WaitFor(t, second, "the question", `document.getElementById('prompt').open`, 20*time.Second)
 	chrometest.WaitFor(t, first, "the question, watched", `document.getElementById('prompt').open`, 10*time.Second)
-	if !chrometest.Eval[bool](t, first, `[...document.querySelectorAll('#prompt-choices button')].every(b => b.disabled) && !document.getElementById('prompt-watching').hidden`) {
-		t.Error("the watching page may answer the question")
+	if !chrometest.Eval[bool](t, first, `[...document.querySelectorAll('#prompt-choices button')].every(b => b.disabled) && !document.getElementById('prompt-watching').hidden && !document.getElementById('prompt-takeover').disabled`) {
+		t.Error("the watching page may answer the question, or cannot ask for control from it")
 	}
 	chrometest.Screenshot(t, first, shots, "consent-4-question-watched")
 	q := readUntil(t, third, "prompt")
