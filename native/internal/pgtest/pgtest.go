@@ -55,10 +55,21 @@ func version(binDir string) int {
 	return n
 }
 
+// Options change how a cluster runs.
+type Options struct {
+	// Durable keeps fsync on, as a production database has it: commits
+	// wait for the disk. Off by default, which is faster and loses nothing
+	// when only the server process dies (the tests kill it that way).
+	Durable bool
+}
+
 // Start makes a new cluster and starts it; the test's cleanup stops it and
 // removes its files. It fails the test when PostgreSQL is not installed:
 // the tests that need it are not optional.
-func Start(tb testing.TB) *Server {
+func Start(tb testing.TB) *Server { tb.Helper(); return StartWith(tb, Options{}) }
+
+// StartWith is Start with options.
+func StartWith(tb testing.TB, opt Options) *Server {
 	tb.Helper()
 	bin, err := BinDir()
 	if err != nil {
@@ -84,7 +95,11 @@ func Start(tb testing.TB) *Server {
 	// Only the socket in dir, never TCP; no fsync (a test's data need not
 	// survive a power cut; commits still reach the OS before they return, so
 	// a killed server loses none); enough connections for several servers.
-	conf := fmt.Sprintf("\nlisten_addresses = ''\nunix_socket_directories = '%s'\nfsync = off\nmax_connections = 300\n", dir)
+	fsync := "off"
+	if opt.Durable {
+		fsync = "on"
+	}
+	conf := fmt.Sprintf("\nlisten_addresses = ''\nunix_socket_directories = '%s'\nfsync = %s\nmax_connections = 300\n", dir, fsync)
 	f, err := os.OpenFile(filepath.Join(s.data(), "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		tb.Fatal(err)
