@@ -26,6 +26,7 @@ import (
 //	GET  /api/builds/ID           the stored vesselinfo and the links
 //	GET  /builds/ID/PLATFORM      the archive, built on first download
 //	POST /xmlrpc/                 Seattle's XML-RPC API (rpc.go); GET describes it
+//	GET  /builds/ID/PLATFORM/DIGEST  the same under a URL naming its content: immutable
 //
 // API errors are JSON ({"error": "..."}, or {"errors": [...]} for an
 // invalid vesselinfo); other errors are short HTML pages.
@@ -39,6 +40,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/builds/{id}/{platform}", s.handleArchive)
 	mux.HandleFunc("/xmlrpc/", s.handleXMLRPC)
 	mux.HandleFunc("/xmlrpc", s.handleXMLRPC)
+	mux.HandleFunc("/builds/{id}/{platform}/{digest}", s.handleArchive)
 	mux.HandleFunc("/", s.handleStatic)
 	return s.logged(secure(mux))
 }
@@ -354,11 +356,23 @@ func (s *Server) handleArchive(w http.ResponseWriter, r *http.Request) {
 		h.Set("Content-Type", "application/gzip")
 	}
 	h.Set("Content-Disposition", `attachment; filename="`+ArchiveName(id, p)+`"`)
-	// The URL names the build and the platform, not the base installers,
-	// so a new `make dist` changes what it serves: caches revalidate (the
-	// strong ETag names all three) after an hour.
 	h.Set("ETag", `"`+id+"-"+string(p)+"-"+rec.digest+`"`)
-	h.Set("Cache-Control", "public, max-age=3600")
+	canonical := "/builds/" + id + "/" + string(p) + "/" + rec.digest
+	switch digest := r.PathValue("digest"); digest {
+	case "":
+		// The URL names the build and the platform, not the base
+		// installers, so a new `make dist` changes what it serves: caches
+		// revalidate (the strong ETag names all three) after an hour. The
+		// URL that names all three is given for caches that want it.
+		h.Set("Cache-Control", "public, max-age=3600")
+		h.Set("Content-Location", canonical)
+	case rec.digest:
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	default:
+		s.dropArchiveHeaders(w)
+		pageError(w, http.StatusNotFound, "Not found", "This installer was made from other base installers than this server has. Download it from /builds/"+id+"/"+string(p)+".")
+		return
+	}
 
 	name := cacheName(id, rec)
 	f, err := s.cache.open(name)
@@ -409,7 +423,7 @@ func (s *Server) handleArchive(w http.ResponseWriter, r *http.Request) {
 // dropArchiveHeaders removes the headers of an archive from a response that
 // turned out to be an error page.
 func (s *Server) dropArchiveHeaders(w http.ResponseWriter) {
-	for _, k := range []string{"Content-Disposition", "ETag", "Cache-Control", "Content-Type"} {
+	for _, k := range []string{"Content-Disposition", "ETag", "Cache-Control", "Content-Type", "Content-Location"} {
 		w.Header().Del(k)
 	}
 }

@@ -197,3 +197,27 @@ func TestPageTransferInChromium(t *testing.T) {
 			second.Total, second.HTML, first.HTML, second.Fetched)
 	}
 }
+
+// TestArchiveUnderContentURL: an archive's response names the URL of its
+// exact content, which serves the same bytes as immutable; a URL naming
+// other base installers is a 404 that points to the current one.
+func TestArchiveUnderContentURL(t *testing.T) {
+	s := startServer(t, Config{BaseDir: baseWith(t, LinuxAMD64)})
+	id := createOK(t, s, sample)
+	plain := do(t, "GET", s.url+"/builds/"+id+"/linux-amd64", nil)
+	loc := plain.header.Get("Content-Location")
+	if plain.status != 200 || !strings.HasPrefix(loc, "/builds/"+id+"/linux-amd64/") || plain.header.Get("Cache-Control") != "public, max-age=3600" {
+		t.Fatalf("GET: %d Content-Location %q Cache-Control %q", plain.status, loc, plain.header.Get("Cache-Control"))
+	}
+	named := do(t, "GET", s.url+loc, nil)
+	if named.status != 200 || !bytes.Equal(named.body, plain.body) || named.header.Get("ETag") != plain.header.Get("ETag") {
+		t.Errorf("GET %s: %d, same bytes %v, ETag %q vs %q", loc, named.status, bytes.Equal(named.body, plain.body), named.header.Get("ETag"), plain.header.Get("ETag"))
+	}
+	if cc := named.header.Get("Cache-Control"); cc != "public, max-age=31536000, immutable" {
+		t.Errorf("content-named URL: Cache-Control %q", cc)
+	}
+	stale := do(t, "GET", s.url+"/builds/"+id+"/linux-amd64/0123456789abcdef", nil)
+	if stale.status != 404 || !bytes.Contains(stale.body, []byte("/builds/"+id+"/linux-amd64")) || stale.header.Get("Cache-Control") != "no-store" {
+		t.Errorf("another digest: %d %q (Cache-Control %q)", stale.status, stale.body, stale.header.Get("Cache-Control"))
+	}
+}
