@@ -162,7 +162,7 @@ func (p *PGStore) Get(ctx context.Context, id string) (Record, error) {
 	defer cancel()
 	r := Record{ID: id}
 	var last *time.Time
-	err := p.pool.QueryRow(ctx, "SELECT vesselinfo, created, last_download FROM builds WHERE id = $1", id).Scan(&r.Vesselinfo, &r.Created, &last)
+	err := p.pool.QueryRow(ctx, "SELECT vesselinfo, created, last_download, keys FROM builds WHERE id = $1", id).Scan(&r.Vesselinfo, &r.Created, &last, &r.Keys)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Record{}, ErrNoBuild
 	}
@@ -173,6 +173,23 @@ func (p *PGStore) Get(ctx context.Context, id string) (Record, error) {
 		r.LastDownload = *last
 	}
 	return r, nil
+}
+
+// SetKeys implements Store.
+func (p *PGStore) SetKeys(ctx context.Context, id string, keys map[string]string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	defer cancel()
+	tag, err := p.pool.Exec(ctx, "UPDATE builds SET keys = keys || $2 WHERE id = $1", id, keys)
+	if err != nil {
+		return fmt.Errorf("store keys of %s: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNoBuild
+	}
+	return nil
 }
 
 // Downloaded implements Store.

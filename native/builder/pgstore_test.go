@@ -59,6 +59,19 @@ func TestPGStore(t *testing.T) {
 	if rec, _ := st.Get(ctx, id); !rec.LastDownload.Equal(when) {
 		t.Errorf("last download %v, want %v (an older time does not replace a newer)", rec.LastDownload, when)
 	}
+	// Keys by user name merge, a name given again gets the newer key.
+	if err := st.SetKeys(ctx, id, map[string]string{"alex": "3 5", "bob": "7 11"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetKeys(ctx, id, map[string]string{"bob": "13 17"}); err != nil {
+		t.Fatal(err)
+	}
+	if rec, _ := st.Get(ctx, id); len(rec.Keys) != 2 || rec.Keys["alex"] != "3 5" || rec.Keys["bob"] != "13 17" {
+		t.Errorf("keys %v", rec.Keys)
+	}
+	if err := st.SetKeys(ctx, ID([]byte("other")), map[string]string{"x": "1 2"}); !errors.Is(err, ErrNoBuild) {
+		t.Errorf("SetKeys of an unknown build: %v, want ErrNoBuild", err)
+	}
 	// The schema refuses what is not an ID, whoever writes to it.
 	if _, err := st.Put(ctx, "../../etc/passwd", []byte(sample)); err == nil {
 		t.Error("Put with a malformed ID succeeded")
@@ -173,5 +186,71 @@ func TestBadDatabaseURL(t *testing.T) {
 		if err == nil {
 			t.Errorf("OpenPostgres(%q) succeeded", url)
 		}
+	}
+}
+
+func TestDirStore(t *testing.T) {
+	st, err := NewDirStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	id := ID([]byte(sample))
+	if err := st.SetKeys(ctx, id, map[string]string{"x": "1 2"}); !errors.Is(err, ErrNoBuild) {
+		t.Errorf("SetKeys before Put: %v, want ErrNoBuild", err)
+	}
+	for i, want := range []bool{true, false} {
+		if created, err := st.Put(ctx, id, []byte(sample)); err != nil || created != want {
+			t.Fatalf("Put #%d: %v %v", i+1, created, err)
+		}
+	}
+	if rec, err := st.Get(ctx, id); err != nil || len(rec.Keys) != 0 || string(rec.Vesselinfo) != sample {
+		t.Fatalf("Get: %+v %v", rec, err)
+	}
+	st.SetKeys(ctx, id, map[string]string{"alex": "3 5", "bob": "7 11"})
+	st.SetKeys(ctx, id, map[string]string{"bob": "13 17"})
+	if rec, _ := st.Get(ctx, id); len(rec.Keys) != 2 || rec.Keys["alex"] != "3 5" || rec.Keys["bob"] != "13 17" {
+		t.Errorf("keys %v", rec.Keys)
+	}
+	if _, err := st.Put(ctx, "../x", []byte(sample)); err == nil {
+		t.Error("Put with a malformed ID succeeded")
+	}
+}
+
+// TestMigrationKeepsRows: a database made by a server of schema 1, with a
+// build in it, is migrated by this one and the build is still there.
+func TestMigrationKeepsRows(t *testing.T) {
+	srv := postgres(t)
+	url := srv.NewDatabase()
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := migrations.ReadFile("migrations/0001_builds.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := ID([]byte(sample))
+	for _, q := range []string{
+		"CREATE TABLE schema_version (version int PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now())",
+		string(first),
+		"INSERT INTO schema_version (version) VALUES (1)",
+	} {
+		if _, err := c.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if _, err := c.Exec(ctx, "INSERT INTO builds (id, vesselinfo) VALUES ($1, $2)", id, []byte(sample)); err != nil {
+		t.Fatal(err)
+	}
+	c.Close(ctx)
+	st := openPG(t, url)
+	rec, err := st.Get(ctx, id)
+	if err != nil || string(rec.Vesselinfo) != sample || rec.Keys == nil || len(rec.Keys) != 0 {
+		t.Fatalf("after migration: %+v %v", rec, err)
+	}
+	if err := st.SetKeys(ctx, id, map[string]string{"alex": "3 5"}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -260,6 +260,9 @@ func (s *Server) rpcBuild(r *http.Request, params []any) (any, *rpcFault) {
 	}
 	id := ID(text)
 	created, err := s.store.Put(r.Context(), id, text)
+	if err == nil {
+		err = s.store.SetKeys(r.Context(), id, keys)
+	}
 	if err != nil {
 		s.log.Error("xmlrpc: store build", "id", id, "err", err)
 		s.unavailable.Add(1)

@@ -255,6 +255,16 @@ func TestXMLRPCGeneratesKeys(t *testing.T) {
 	if string(in.vesselinfo) != wantVI {
 		t.Errorf("stored vesselinfo:\n%s\nwant:\n%s", in.vesselinfo, wantVI)
 	}
+	// And the public keys by user name.
+	rec, err := s.store.Get(context.Background(), res.BuildID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"alex", "bob", "carol"} {
+		if rec.Keys[name] != res.Users[name].PublicKey {
+			t.Errorf("stored key of %s: %.40q, want %.40q", name, rec.Keys[name], res.Users[name].PublicKey)
+		}
+	}
 	filepath.Walk(s.data, func(path string, info os.FileInfo, err error) error {
 		if err != nil || info.IsDir() {
 			return err

@@ -2,11 +2,13 @@ package builder
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/seattletestbed/seattle-installer/native/atomicfile"
@@ -18,6 +20,9 @@ type Record struct {
 	Vesselinfo   []byte    // normalized text; ID is its hash
 	Created      time.Time // zero when the store does not keep it
 	LastDownload time.Time // zero when never downloaded, or not kept
+	// Keys are the public keys ("e n") by user name, for builds made
+	// through the XML-RPC API, which names users; empty for uploads.
+	Keys map[string]string
 }
 
 // Store holds the build records. Archives are not in it: every server
@@ -30,6 +35,9 @@ type Store interface {
 	Put(ctx context.Context, id string, vesselinfo []byte) (created bool, err error)
 	// Get returns a build, or an error wrapping ErrNoBuild.
 	Get(ctx context.Context, id string) (Record, error)
+	// SetKeys adds public keys by user name to a stored build (a name
+	// given again gets the newer key).
+	SetKeys(ctx context.Context, id string, keys map[string]string) error
 	// Downloaded notes that a build was downloaded at t.
 	Downloaded(ctx context.Context, id string, t time.Time) error
 	// Close releases the store's connections.
@@ -42,10 +50,14 @@ var ErrNoBuild = errors.New("no build with this ID")
 // DirStore is the embedded store: one folder per build in a directory.
 //
 //	DIR/ID/vesselinfo   the normalized text; the build exists once this does
+//	DIR/ID/keys.json    the public keys by user name, when there are any
 //
 // Each file is written through atomicfile, so a crash never leaves one that
 // looks complete but is not.
-type DirStore struct{ dir string }
+type DirStore struct {
+	dir string
+	mu  sync.Mutex // SetKeys reads, merges and writes
+}
 
 // NewDirStore opens (creating) the store in dir.
 func NewDirStore(dir string) (*DirStore, error) {
@@ -84,7 +96,39 @@ func (d *DirStore) Get(_ context.Context, id string) (Record, error) {
 	if err != nil {
 		return Record{}, err
 	}
-	return Record{ID: id, Vesselinfo: text}, nil
+	rec := Record{ID: id, Vesselinfo: text, Keys: map[string]string{}}
+	if b, err := os.ReadFile(filepath.Join(d.dir, id, keysFile)); err == nil {
+		if err := json.Unmarshal(b, &rec.Keys); err != nil {
+			return Record{}, fmt.Errorf("build %s: %s: %w", id, keysFile, err)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return Record{}, err
+	}
+	return rec, nil
+}
+
+// keysFile holds a build's keys in the embedded store.
+const keysFile = "keys.json"
+
+// SetKeys implements Store.
+func (d *DirStore) SetKeys(ctx context.Context, id string, keys map[string]string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	rec, err := d.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	for n, k := range keys {
+		rec.Keys[n] = k
+	}
+	b, err := json.Marshal(rec.Keys)
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(filepath.Join(d.dir, id, keysFile), b, 0o644)
 }
 
 // Downloaded implements Store; the embedded store does not keep the time.
