@@ -101,12 +101,15 @@ type Progress struct {
 	Detail   string  `json:"detail"`
 }
 
-// Resource is one measured resource with how to show it.
+// Resource is one measured resource with how to show it, in the words of
+// package resource.
 type Resource struct {
 	Name     string  `json:"name"`
 	Label    string  `json:"label"`
 	Unit     string  `json:"unit"` // "cores", "bytes", "bytes/s", "" (a count)
+	Explain  string  `json:"explain"`
 	Value    float64 `json:"value"`
+	Text     string  `json:"text"`     // Value formatted: "2.5 GB"
 	Measured bool    `json:"measured"` // false: the default was used
 	Failed   bool    `json:"failed"`   // the measurement failed; Value is the default
 }
@@ -129,22 +132,27 @@ type PlanVessel struct {
 	Name    string    `json:"name"`
 	Percent int       `json:"percent"`
 	Values  []float64 `json:"values"`
+	Texts   []string  `json:"texts"` // Values formatted
 	Ports   []int     `json:"ports"`
 }
 
 // PlanResource names a resource of the plan and what is donated of it.
 type PlanResource struct {
-	Name    string  `json:"name"`
-	Label   string  `json:"label"`
-	Unit    string  `json:"unit"`
-	Maximum float64 `json:"maximum"`
-	Donated float64 `json:"donated"`
+	Name        string  `json:"name"`
+	Label       string  `json:"label"`
+	Unit        string  `json:"unit"`
+	Explain     string  `json:"explain"`
+	Maximum     float64 `json:"maximum"`
+	Donated     float64 `json:"donated"`
+	MaximumText string  `json:"maximumText"`
+	DonatedText string  `json:"donatedText"`
 }
 
 // Plan is how the donation splits among the vessels.
 type Plan struct {
 	Header
 	Percent   float64        `json:"percent"`
+	Headline  string         `json:"headline"` // "0.2 of a processor core, 2.5 GB of memory and 7.8 GB of disk space"
 	Resources []PlanResource `json:"resources"`
 	Vessels   []PlanVessel   `json:"vessels"`
 }
@@ -172,10 +180,19 @@ type Log struct {
 	Line string `json:"line"`
 }
 
-// Result is the outcome; always the last message of a session.
+// Result is the outcome; always the last message of a session. Its words
+// are the window's own (no flags, commands or error text): Title, Message
+// (what happened and what was left on disk), Details, Next (one next step)
+// and the Actions to offer as buttons.
 type Result struct {
 	Header
 	OK      bool     `json:"ok"`
+	Outcome string   `json:"outcome"` // install.Outcome
+	Tone    string   `json:"tone"`    // "ok", "neutral" or "failed"
+	Title   string   `json:"title"`
+	Details []string `json:"details"`
+	Next    string   `json:"next"`
+	Actions []string `json:"actions"` // close, try-again, open-log, open-folder, uninstall
 	Message string   `json:"message"`
 	Dir     string   `json:"dir"`   // where the state is
 	Log     string   `json:"log"`   // the install log

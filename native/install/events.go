@@ -75,11 +75,28 @@ func (f ObserverFunc) Event(e Event) { f(e) }
 // Prompt is a question for the donor, such as whether to continue with
 // defaults after a benchmark failed.
 type Prompt struct {
-	ID       string   // unique within one install, e.g. "p1"
-	Question string   // a full sentence
-	Choices  []string // e.g. ["continue", "cancel"]; the first is the yes answer
-	Default  string   // the answer when nobody can be asked
+	ID       string     // unique within one install, e.g. "p1"
+	Kind     PromptKind // what is asked, for front ends that word it themselves
+	Question string     // a full sentence
+	Choices  []string   // e.g. ["continue", "cancel"]; the first is the yes answer
+	Default  string     // the answer when nobody can be asked, or nothing is typed
+	// Failures are the measurements that failed, for PromptDefaults and
+	// PromptConfirm: the safe defaults are used instead.
+	Failures []resource.Failure `json:",omitempty"`
+	// Plan is what Install would write, for PromptConfirm.
+	Plan *Plan `json:",omitempty"`
 }
+
+// PromptKind says what a Prompt asks.
+type PromptKind string
+
+const (
+	// PromptDefaults: measurements failed; continue with safe defaults?
+	PromptDefaults PromptKind = "defaults"
+	// PromptConfirm: here is the plan (and any failed measurements and the
+	// defaults used instead); install it? Asked when Options.Confirm.
+	PromptConfirm PromptKind = "confirm"
+)
 
 // Prompter asks the donor a question and returns one of its Choices. It
 // returns ctx.Err() when the install is cancelled while waiting.

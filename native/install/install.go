@@ -9,6 +9,8 @@ import (
 	"errors"
 
 	"github.com/seattletestbed/seattle-installer/native/resource"
+
+	"github.com/seattletestbed/seattle-installer/wasm/plan"
 )
 
 // Options say what to install and where.
@@ -20,42 +22,51 @@ type Options struct {
 	Yes            bool    // answer yes to "continue with defaults?"
 	RepyPrependDir string  // files copied into every vessel directory; "" for none
 	DryRun         bool    // plan only, write nothing
-	GOARCH         string  // for the fallback maximums; "" means this machine's
+	// Confirm shows the plan and asks before writing anything (a
+	// PromptConfirm, which also covers failed measurements); the donor's
+	// no is OutcomeDeclined. Yes skips the question.
+	Confirm bool
+	GOARCH  string // for the fallback maximums; "" means this machine's
 	// AssetsDir is where copies of vessel.restrictions and resources.offcut
 	// beside the installer are looked for (they win over the built-in
 	// ones); "" uses the built-in ones.
 	AssetsDir string
 }
 
-// Plan is the donation worked out from the maximums (SPEC.md steps 4 to 7).
-type Plan struct {
-	Percent     float64
-	Maximums    resource.Values
-	Donated     resource.Values
-	AfterOffcut resource.Values
-	Tenth       resource.Values
-	Vessels     []VesselPlan
-}
+// Plan is the donation worked out from the maximums (SPEC.md steps 4 to
+// 7), by package plan: the same code the donor's page runs.
+type Plan = plan.Plan
 
 // VesselPlan is what one vessel gets.
-type VesselPlan struct {
-	Name      string // v1, v2, ... in file order
-	Percent   int
-	Owner     string // "e n"
-	Users     []string
-	Resources resource.Values
-	Ports     []int
-}
+type VesselPlan = plan.VesselPlan
 
-// Result is the outcome of an install, successful or not.
+// Result is the outcome of an install, successful or not. Outcome,
+// Remedy and the fields after them are what a front end words; Message
+// is the pipeline's own account for logs and the terminal (it may hold
+// paths and system error text, and no advice: that is Remedy).
 type Result struct {
 	OK      bool
-	Message string   // one or two sentences for the donor: what happened, what next
+	Outcome Outcome
+	Remedy  Remedy
+	Phase   Phase    // where a failure happened
+	Message string   // what happened and what was left on disk, in sentences
 	Dir     string   // the install directory
 	Files   []string // what the install wrote (paths), empty on failure or dry run
 	LogPath string   // the install log: the service log on success, the temporary log on failure
 	Plan    *Plan    // nil when the install failed before planning
 	DryRun  bool
+	// Left is what a failed, cancelled or declined install left on disk:
+	// nothing, or its log.
+	Left []string
+	// Problems are a bad vesselinfo's errors, "line N: message".
+	Problems []string
+	// Insufficient are the resources the share cannot pay for.
+	Insufficient []resource.Name
+	// Failures are the measurements that failed (defaults were offered).
+	Failures []resource.Failure
+	// Cause is the error behind a failure, for logs and the terminal;
+	// a window never shows its text.
+	Cause error `json:"-"`
 }
 
 // ErrDeclined is returned when the donor does not continue with defaults.

@@ -1,253 +1,41 @@
 package install
 
 import (
-	"bufio"
-	"bytes"
-	"fmt"
-	"math"
-	"strconv"
-	"strings"
-
 	"github.com/seattletestbed/seattle-installer/native/resource"
-	"github.com/seattletestbed/seattle-installer/wasm/vesselinfo"
+	"github.com/seattletestbed/seattle-installer/wasm/plan"
 )
 
-// The arithmetic below is the Python original's (benchmark_resources.py and
-// create_installer_state.py), operation for operation in float64, so that
-// the same measurements give the same resource files to the last digit:
-// the percentage is divided by 100 first, the offcut is subtracted once per
-// vessel rather than multiplied, and a vessel's share is one tenth added to
-// itself P/10 times.
+// The plan arithmetic lives in package plan, which the donor's page runs as
+// WebAssembly; these names keep the install's API as it was.
 
 // FirstPort is the first messport/connport of the first vessel.
-const FirstPort = 63100
+const FirstPort = plan.FirstPort
 
-// PortsPerTenth is how many ports a vessel gets for each tenth it holds.
-const PortsPerTenth = 10
-
-// DonatedEvents is the events every install donates, whatever the
-// percentage: the original found events impossible to measure reliably.
-const DonatedEvents = 500
-
-// Donate returns the share p (in (0, 100]) of the maximums: int(max*p/100)
-// for whole-number resources, the fraction for cpu, always 500 events.
-func Donate(max resource.Values, p float64) resource.Values {
-	frac := p / 100 // resource_percent /= 100.0
-	out := make(resource.Values, len(resource.All))
-	for _, n := range resource.All {
-		switch {
-		case n == resource.CPU:
-			out[n] = max[n] * frac
-		case n == resource.Events:
-			out[n] = DonatedEvents
-		default:
-			out[n] = math.Trunc(max[n] * frac)
-		}
-	}
-	return out
-}
+// MaxOffcutSize bounds resources.offcut.
+const MaxOffcutSize = plan.MaxOffcutSize
 
 // InsufficientError is the donation being too small for the cost of the
-// vessels: after the offcut some resources would be negative.
-type InsufficientError struct {
-	Vessels  int
-	Percent  float64
-	Negative []resource.Name // in resource.All order
-	After    resource.Values
-}
+// vessels.
+type InsufficientError = plan.InsufficientError
 
-func (e *InsufficientError) Error() string {
-	parts := make([]string, len(e.Negative))
-	for i, n := range e.Negative {
-		parts[i] = fmt.Sprintf("%s would be %s", n, formatAmount(n, e.After[n]))
-	}
-	return fmt.Sprintf("insufficient resources: %s%% of this machine cannot pay for %d vessel%s (the cost of each is in resources.offcut): %s. "+
-		"Donate a larger percentage (--percent) or use an installer whose vesselinfo has fewer vessels",
-		strconv.FormatFloat(e.Percent, 'f', -1, 64), e.Vessels, plural(e.Vessels), strings.Join(parts, ", "))
-}
+var (
+	// MakePlan works out the donation; see plan.Make.
+	MakePlan = plan.Make
+	// Donate returns the share p of the maximums; see plan.Donate.
+	Donate = plan.Donate
+	// SubtractOffcut removes the cost of the vessels; see plan.SubtractOffcut.
+	SubtractOffcut = plan.SubtractOffcut
+	// Share returns what a vessel of percent gets; see plan.Share.
+	Share = plan.Share
+	// Tenth returns one tenth of what is left; see plan.Tenth.
+	Tenth = plan.Tenth
+	// ParseOffcut reads resources.offcut; see plan.ParseOffcut.
+	ParseOffcut = plan.ParseOffcut
+	// FormatValues prints values on one line for the log.
+	FormatValues = plan.FormatValues
+)
 
-// SubtractOffcut removes the cost of one vessel, once per vessel, and fails
-// with an *InsufficientError when any resource ends below zero.
-func SubtractOffcut(donated, offcut resource.Values, vessels int, p float64) (resource.Values, error) {
-	out := make(resource.Values, len(donated))
-	for n, v := range donated {
-		out[n] = v
-	}
-	for range vessels {
-		for _, n := range resource.All {
-			out[n] -= offcut[n]
-		}
-	}
-	var negative []resource.Name
-	for _, n := range resource.All {
-		if out[n] < 0 {
-			negative = append(negative, n)
-		}
-	}
-	if len(negative) > 0 {
-		return out, &InsufficientError{Vessels: vessels, Percent: p, Negative: negative, After: out}
-	}
-	return out, nil
-}
-
-// Tenth returns one tenth of what is left: int(x*0.1), and x*0.1 for cpu.
-func Tenth(left resource.Values) resource.Values {
-	out := make(resource.Values, len(left))
-	for _, n := range resource.All {
-		if n.Whole() {
-			out[n] = math.Trunc(left[n] * 0.1)
-		} else {
-			out[n] = left[n] * 0.1
-		}
-	}
-	return out
-}
-
-// Share returns what a vessel of percent (a multiple of 10) gets: one tenth
-// per ten percent, added up as the original did (for cpu, repeated addition
-// can differ from multiplication in the last digit).
-func Share(tenth resource.Values, percent int) resource.Values {
-	out := make(resource.Values, len(tenth))
-	for _, n := range resource.All {
-		v := tenth[n]
-		for size := percent / 10; size > 1; size-- {
-			v += tenth[n]
-		}
-		out[n] = v
-	}
-	return out
-}
-
-// MakePlan works out the donation (SPEC.md steps 4 to 7) for the vessels.
-// On an *InsufficientError the plan is returned too, for the log.
-func MakePlan(max resource.Values, p float64, offcut resource.Values, vessels []vesselinfo.Vessel) (*Plan, error) {
-	plan := &Plan{Percent: p, Maximums: max, Donated: Donate(max, p)}
-	left, err := SubtractOffcut(plan.Donated, offcut, len(vessels), p)
-	plan.AfterOffcut = left
-	if err != nil {
-		return plan, err
-	}
-	plan.Tenth = Tenth(left)
-	port := FirstPort
-	for i, v := range vessels {
-		vp := VesselPlan{
-			Name:      fmt.Sprintf("v%d", i+1),
-			Percent:   v.Percent,
-			Owner:     v.Owner.String(),
-			Resources: Share(plan.Tenth, v.Percent),
-		}
-		for _, u := range v.Users {
-			vp.Users = append(vp.Users, u.String())
-		}
-		for range v.Percent / 10 * PortsPerTenth {
-			vp.Ports = append(vp.Ports, port)
-			port++
-		}
-		plan.Vessels = append(plan.Vessels, vp)
-	}
-	return plan, nil
-}
-
-// MaxOffcutSize bounds resources.offcut; the real one is 400 bytes.
-const MaxOffcutSize = 64 << 10
-
-// ParseOffcut reads resources.offcut, the cost of one vessel: `resource NAME
-// VALUE` lines; `#` starts a comment; blank lines are fine. A resource not
-// listed costs nothing. Unknown names, duplicates and values that are not
-// finite non-negative numbers are errors naming the line.
-func ParseOffcut(src []byte, origin string) (resource.Values, error) {
-	if len(src) > MaxOffcutSize {
-		return nil, fmt.Errorf("%s is larger than %d KiB: not a resources.offcut file", origin, MaxOffcutSize>>10)
-	}
-	out := make(resource.Values, len(resource.All))
-	for _, n := range resource.All {
-		out[n] = 0
-	}
-	seen := map[resource.Name]int{}
-	sc := bufio.NewScanner(bytes.NewReader(src))
-	sc.Buffer(make([]byte, 0, 4096), MaxOffcutSize+1)
-	line := 0
-	for sc.Scan() {
-		line++
-		text, _, _ := strings.Cut(sc.Text(), "#")
-		f := strings.Fields(text)
-		if len(f) == 0 {
-			continue
-		}
-		if len(f) != 3 || f[0] != "resource" {
-			return nil, fmt.Errorf("%s:%d: expected \"resource NAME VALUE\", found %s", origin, line, quote(strings.TrimSpace(text)))
-		}
-		n := resource.Name(f[1])
-		if !n.Known() {
-			return nil, fmt.Errorf("%s:%d: unknown resource %s", origin, line, quote(f[1]))
-		}
-		if prev, dup := seen[n]; dup {
-			return nil, fmt.Errorf("%s:%d: resource %s is listed again (first on line %d)", origin, line, n, prev)
-		}
-		v, err := strconv.ParseFloat(f[2], 64)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
-			return nil, fmt.Errorf("%s:%d: the cost of %s, %s, is not a non-negative number", origin, line, n, quote(f[2]))
-		}
-		seen[n] = line
-		out[n] = v
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s:%d: %w", origin, line+1, err)
-	}
-	return out, nil
-}
-
-// Units of each resource, for people.
-var units = map[resource.Name]string{
-	resource.CPU:         "of a processor",
-	resource.Memory:      "bytes",
-	resource.DiskUsed:    "bytes",
-	resource.Events:      "threads",
-	resource.FilesOpened: "files",
-	resource.InSockets:   "sockets",
-	resource.OutSockets:  "sockets",
-	resource.Random:      "bytes/s",
-	resource.FileWrite:   "bytes/s",
-	resource.FileRead:    "bytes/s",
-	resource.NetRecv:     "bytes/s",
-	resource.NetSend:     "bytes/s",
-	resource.LogRate:     "bytes/s",
-	resource.LoopSend:    "bytes/s",
-	resource.LoopRecv:    "bytes/s",
-}
-
-// Unit returns the unit of a resource's values, for people.
-func Unit(n resource.Name) string { return units[n] }
-
-// formatAmount prints a value as the resource files do.
-func formatAmount(n resource.Name, v float64) string {
-	if n.Whole() && v == math.Trunc(v) && math.Abs(v) < 1e18 {
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
-}
-
-// FormatValues prints values on one line in resource.All order, for the log.
-func FormatValues(vs resource.Values) string {
-	var b strings.Builder
-	for i, n := range resource.All {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "%s %s", n, formatAmount(n, vs[n]))
-	}
-	return b.String()
-}
-
-// quote repeats a piece of a file in a message: quoted, escaped, and cut
-// short, so that a hostile file cannot flood the terminal or the log.
-func quote(s string) string {
-	const max = 40
-	if len(s) > max {
-		return strconv.QuoteToASCII(s[:max]) + fmt.Sprintf(" (%d bytes in all)", len(s))
-	}
-	return strconv.QuoteToASCII(s)
-}
+func formatAmount(n resource.Name, v float64) string { return plan.FormatAmount(n, v) }
 
 func plural(n int) string {
 	if n == 1 {

@@ -101,16 +101,26 @@ func (r *runner) logf(format string, args ...any) {
 }
 
 // failure ends the install: the phase failed, the log says why, and the
-// result tells the donor what happened and what to do next.
-func (r *runner) failure(p Phase, res *Result, err error, next string) (*Result, error) {
+// result says what happened (outcome), what was left on disk, and what
+// would help (remedy); each front end words the advice itself.
+func (r *runner) failure(p Phase, res *Result, err error, out Outcome, rem Remedy) (*Result, error) {
+	if ctxErr := (cancelled{}); errors.As(err, &ctxErr) {
+		out, rem = OutcomeCancelled, RemedyTryAgain
+	}
 	r.logf("FAILED (%s): %v", p, err)
 	r.emit(Event{Kind: PhaseFailed, Phase: p, Err: err, Detail: err.Error()})
 	res.OK = false
 	res.Files = nil
-	res.Message = sentence(err.Error()) + " " + next
+	res.Outcome, res.Remedy, res.Phase, res.Cause = out, rem, p, err
+	left := "Nothing was installed."
+	if out == OutcomeAlreadyInstalled {
+		left = "Nothing was changed."
+	}
+	res.Message = sentence(err.Error()) + " " + left
 	if r.logPath != "" {
 		res.LogPath = r.logPath
-		res.Message += fmt.Sprintf(" The install log is %s; if you need help, send it together with your vesselinfo file to whoever gave you this installer.", r.logPath)
+		res.Left = []string{r.logPath}
+		res.Message += " The install log is " + r.logPath + "."
 	}
 	return res, err
 }
@@ -132,14 +142,14 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	res := &Result{DryRun: o.DryRun}
 	if o.Percent <= 0 || o.Percent > 100 || o.Percent != o.Percent {
 		err := fmt.Errorf("the percentage to donate is %v; it must be more than 0 and at most 100", o.Percent)
-		return r.failure(PhaseVesselinfo, res, err, "Give --percent a number such as 10.")
+		return r.failure(PhaseVesselinfo, res, err, OutcomeBadPercent, RemedyValidPercent)
 	}
 	if o.GOARCH == "" {
 		o.GOARCH = runtime.GOARCH
 	}
 	dir, err := filepath.Abs(o.Dir)
 	if err != nil {
-		return r.failure(PhaseVesselinfo, res, fmt.Errorf("install directory %q: %w", o.Dir, err), "Choose another --dir.")
+		return r.failure(PhaseVesselinfo, res, fmt.Errorf("install directory %q: %w", o.Dir, err), OutcomeFailed, RemedyChooseDir)
 	}
 	o.Dir, res.Dir = dir, dir
 
@@ -149,25 +159,35 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		if err != nil {
 			var locked *state.LockedError
 			var unsafe *state.UnsafeDirError
+			res.Phase, res.Cause = PhaseVesselinfo, err
 			switch {
 			case errors.As(err, &locked):
-				res.Message = err.Error() + "; nothing was touched. Wait until it ends, then run the installer again if you still need to."
+				res.Outcome, res.Remedy = OutcomeBusy, RemedyWait
+				res.Message = err.Error() + "; nothing was touched."
 				return res, err
 			case errors.As(err, &unsafe):
+				res.Outcome, res.Remedy = OutcomeUnsafeDir, RemedyChooseDir
 				res.Message = sentence(err.Error())
 				return res, err
 			}
 			if errors.Is(err, state.ErrAlreadyInstalled) {
-				res.Message = fmt.Sprintf("%s already holds a Seattle install (it has a vesseldict), so nothing was changed. To install again, first remove it with: seattle-installer uninstall --dir %s", dir, dir)
-				return res, fmt.Errorf("%s: %w", dir, err)
+				res.Outcome, res.Remedy = OutcomeAlreadyInstalled, RemedyUninstall
+				res.Message = fmt.Sprintf("%s already holds a Seattle install (it has a vesseldict), so nothing was changed.", dir)
+				res.Cause = fmt.Errorf("%s: %w", dir, err)
+				return res, res.Cause
 			}
 			if errors.Is(err, errCompleted) {
 				res.OK = true
+				res.Outcome, res.Cause = OutcomeCompleted, nil
 				res.LogPath = filepath.Join(dir, state.ServiceLogFile)
 				res.Message = fmt.Sprintf("An earlier install into %s was interrupted after its state was complete; this run finished it. The install log is %s.", dir, res.LogPath)
 				return res, nil
 			}
-			return r.failure(PhaseVesselinfo, res, err, "Check that the install directory is writable, or choose another --dir, then run the installer again.")
+			out, rem := writeOutcome(err)
+			if out == OutcomeFailed {
+				rem = RemedyChooseDir
+			}
+			return r.failure(PhaseVesselinfo, res, err, out, rem)
 		}
 		defer func() {
 			if r.log != nil {
@@ -180,18 +200,15 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	r.start(PhaseVesselinfo, "reading "+o.Vesselinfo)
 	vessels, err := r.readVesselinfo()
 	if err != nil {
-		return r.failure(PhaseVesselinfo, res, err, "Nothing was installed. Download the installer again, or ask whoever gave it to you for a correct vesselinfo file.")
+		res.Problems = vesselinfoProblems(err)
+		return r.failure(PhaseVesselinfo, res, err, OutcomeBadVesselinfo, RemedyNewInstaller)
 	}
 	r.done(PhaseVesselinfo, fmt.Sprintf("%d vessel%s", len(vessels), plural(len(vessels))))
 
 	// 2. benchmark
 	rep, err := r.benchmark(ctx)
 	if err != nil {
-		next := "Nothing was installed. Give --measured a file that `seattle-installer benchmark --json` wrote, or leave it out to measure this machine."
-		if ctx.Err() != nil {
-			next = "Nothing was installed."
-		}
-		return r.failure(PhaseBenchmark, res, err, next)
+		return r.failure(PhaseBenchmark, res, err, OutcomeBadMeasurements, RemedyMeasure)
 	}
 
 	// 3. check
@@ -202,13 +219,11 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		r.logf("Measurement failed for %s: %s; the default %s is used", f.Resource, f.Error, formatAmount(f.Resource, max[f.Resource]))
 	}
 	r.logf("Maximums used: %s", FormatValues(max))
-	if len(failures) > 0 {
+	res.Failures = failures
+	confirm := o.Confirm && !o.Yes && !o.DryRun && r.ask != nil
+	if len(failures) > 0 && !confirm {
 		if err := r.confirmDefaults(ctx, failures); err != nil {
-			next := "Nothing was installed. Run the installer again and answer yes to continue with the safe default values, or pass --yes."
-			if ctx.Err() != nil {
-				next = "Nothing was installed."
-			}
-			return r.failure(PhaseCheck, res, err, next)
+			return r.failure(PhaseCheck, res, err, OutcomeDeclined, RemedyAnswerYes)
 		}
 	}
 	r.done(PhaseCheck, fmt.Sprintf("%d measurement%s failed", len(failures), plural(len(failures))))
@@ -220,12 +235,23 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		res.Plan = plan
 	}
 	if err != nil {
-		return r.failure(PhasePlan, res, err, "Nothing was installed.")
+		var ie *InsufficientError
+		if errors.As(err, &ie) {
+			res.Insufficient = ie.Negative
+			return r.failure(PhasePlan, res, err, OutcomeInsufficient, RemedyLargerPercent)
+		}
+		return r.failure(PhasePlan, res, err, OutcomeFailed, RemedySendLog)
 	}
 	r.emit(Event{Kind: Planned, Phase: PhasePlan, Plan: plan})
 	r.done(PhasePlan, "")
+	if confirm {
+		if err := r.confirmPlan(ctx, plan, failures); err != nil {
+			return r.failure(PhasePlan, res, err, OutcomeDeclined, RemedyNone)
+		}
+	}
 	if o.DryRun {
 		res.OK = true
+		res.Outcome = OutcomePlanned
 		res.Message = fmt.Sprintf("Dry run: this is what %s%% of this machine would give the %d vessel%s; nothing was written.", strconv.FormatFloat(o.Percent, 'f', -1, 64), len(plan.Vessels), plural(len(plan.Vessels)))
 		return res, nil
 	}
@@ -234,7 +260,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	r.start(PhaseWrite, "writing the state into "+dir)
 	in, err := r.stateInstall(plan, vessels)
 	if err != nil {
-		return r.failure(PhaseWrite, res, err, "Nothing was installed.")
+		return r.failure(PhaseWrite, res, err, OutcomeFailed, RemedySendLog)
 	}
 	var names []string
 	for _, v := range plan.Vessels {
@@ -251,19 +277,11 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	})
 	if err != nil {
 		r.reopenLog()
-		next := "Nothing was installed; fix that and run the installer again, or choose another --dir."
-		switch {
-		case errors.Is(err, syscall.ENOSPC):
-			next = "Nothing was installed; free some space on that disk (or choose another --dir), then run the installer again."
-		case errors.Is(err, syscall.EROFS):
-			next = "Nothing was installed; that file system is read-only: choose another --dir."
-		case errors.Is(err, fs.ErrPermission):
-			next = "Nothing was installed; this user may not write there: choose another --dir, or run the installer as a user who may."
+		out, rem := writeOutcome(err)
+		if ctx.Err() != nil {
+			err = cancelled{"while writing the state", err}
 		}
-		if errors.Is(err, state.ErrAlreadyInstalled) {
-			next = "Nothing was changed. To install again, first run: seattle-installer uninstall --dir " + dir
-		}
-		return r.failure(PhaseWrite, res, fmt.Errorf("writing the state into %s failed: %w", dir, err), next)
+		return r.failure(PhaseWrite, res, fmt.Errorf("writing the state into %s failed: %w", dir, err), out, rem)
 	}
 	// The log moved into the service log; later lines go to events only.
 	r.done(PhaseWrite, fmt.Sprintf("%d files and directories in place", len(w.Files)))
@@ -275,9 +293,10 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	r.start(PhaseLog, "appending the install log to "+res.LogPath)
 	r.done(PhaseLog, "the install log is "+res.LogPath)
 	res.OK = true
+	res.Outcome = OutcomeInstalled
 	res.Files = w.Files
-	res.Message = fmt.Sprintf("Installed %d vessel%s into %s, donating %s%% of this machine. The install log is %s.",
-		len(plan.Vessels), plural(len(plan.Vessels)), dir, strconv.FormatFloat(o.Percent, 'f', -1, 64), res.LogPath)
+	res.Message = fmt.Sprintf("Installed %d vessel%s into %s, donating %s%% of this machine: %s. The install log is %s.",
+		len(plan.Vessels), plural(len(plan.Vessels)), dir, strconv.FormatFloat(o.Percent, 'f', -1, 64), resource.Headline(plan.Donated), res.LogPath)
 	return res, nil
 }
 
@@ -394,9 +413,9 @@ func (r *runner) readVesselinfo() ([]vesselinfo.Vessel, error) {
 				r.logf("vesselinfo contents:\n%s", src)
 			}
 			if len(errs) == 1 {
-				return nil, fmt.Errorf("%s has an error: line %d: %s", path, errs[0].Line, errs[0].Message)
+				return nil, vesselinfoError{fmt.Sprintf("%s has an error: line %d: %s", path, errs[0].Line, errs[0].Message), errs}
 			}
-			return nil, fmt.Errorf("%s has %d errors, listed in the log; the first: line %d: %s", path, len(errs), errs[0].Line, errs[0].Message)
+			return nil, vesselinfoError{fmt.Sprintf("%s has %d errors, listed in the log; the first: line %d: %s", path, len(errs), errs[0].Line, errs[0].Message), errs}
 		}
 		return nil, err
 	}
@@ -409,6 +428,16 @@ func (r *runner) readVesselinfo() ([]vesselinfo.Vessel, error) {
 	r.logf("Read vesselinfo %s: %d vessel%s (%s), %d user key%s", path, len(vessels), plural(len(vessels)), strings.Join(desc, ", "), users, plural(users))
 	return vessels, nil
 }
+
+// vesselinfoError says where a vesselinfo's errors are and keeps them, so
+// that a front end can list them (Result.Problems).
+type vesselinfoError struct {
+	msg  string
+	errs vesselinfo.Errors
+}
+
+func (e vesselinfoError) Error() string { return e.msg }
+func (e vesselinfoError) Unwrap() error { return e.errs }
 
 func (r *runner) benchmark(ctx context.Context) (resource.Report, error) {
 	if r.opts.Measured != "" {
@@ -502,6 +531,8 @@ func (r *runner) confirmDefaults(ctx context.Context, failures []resource.Failur
 	r.prompts++
 	p := Prompt{
 		ID:       fmt.Sprintf("p%d", r.prompts),
+		Kind:     PromptDefaults,
+		Failures: failures,
 		Question: what + " Continue the install with safe default values instead?",
 		Choices:  []string{"continue", "cancel"},
 		Default:  "cancel",
@@ -529,6 +560,35 @@ func (r *runner) confirmDefaults(ctx context.Context, failures []resource.Failur
 		return ErrDeclined
 	}
 	r.logf("Installation continued: default values are used for the failed measurements (%s).", who)
+	return nil
+}
+
+// confirmPlan shows the donor the plan, and what failed to be measured,
+// and asks whether to install it: one question, before anything is written.
+func (r *runner) confirmPlan(ctx context.Context, plan *Plan, failures []resource.Failure) error {
+	r.prompts++
+	q := "Install?"
+	if len(failures) > 0 {
+		q = fmt.Sprintf("%d measurement%s failed; the plan uses safe default values for %s. Install?", len(failures), plural(len(failures)), map[bool]string{true: "it", false: "them"}[len(failures) == 1])
+	}
+	p := Prompt{ID: fmt.Sprintf("p%d", r.prompts), Kind: PromptConfirm, Question: q,
+		Choices: []string{"install", "cancel"}, Default: "install", Failures: failures, Plan: plan}
+	a, err := r.ask.Ask(ctx, p)
+	if err != nil {
+		if ctx.Err() != nil {
+			return cancelled{"while asking whether to install", ctx.Err()}
+		}
+		a = "cancel"
+	}
+	r.emit(Event{Kind: Answered, Phase: PhasePlan, Prompt: &p, Detail: a + " (the donor)"})
+	if a != p.Choices[0] {
+		r.logf("Installation terminated: the donor did not install the plan (%s).", a)
+		return ErrDeclined
+	}
+	if len(failures) > 0 {
+		r.logf("Installation continued: default values are used for the failed measurements (the donor, shown the plan).")
+	}
+	r.logf("The donor confirmed the plan.")
 	return nil
 }
 

@@ -162,35 +162,37 @@ func TestRunFails(t *testing.T) {
 		edit   func(t *testing.T, o *Options)
 		want   []string // in the message
 		logHas string   // in the kept log
+		out    Outcome
+		rem    Remedy
 	}{
 		{"bad_vesselinfo", func(t *testing.T, o *Options) {
 			p := filepath.Join(t.TempDir(), "vesselinfo")
 			os.WriteFile(p, []byte("Percent 40\nOwner 3 5\nowner 3 5\n"), 0o644)
 			o.Vesselinfo = p
-		}, []string{"vesselinfo has", "error", "Nothing was installed", "send it together with your vesselinfo"}, ":3:"},
+		}, []string{"vesselinfo has", "error", "Nothing was installed", "The install log is"}, ":3:", OutcomeBadVesselinfo, RemedyNewInstaller},
 		{"oversized_vesselinfo", func(t *testing.T, o *Options) {
 			o.Vesselinfo = writeTemp(t, "Percent 100\nOwner 3 5\n"+strings.Repeat("User 3 5\n", vesselinfo.MaxSize/9+1))
-		}, []string{"larger than the limit"}, "larger than the limit"},
+		}, []string{"larger than the limit"}, "larger than the limit", OutcomeBadVesselinfo, RemedyNewInstaller},
 		{"binary_vesselinfo", func(t *testing.T, o *Options) {
 			o.Vesselinfo = writeTemp(t, "\x00\xff\xfe\x1b[2J\x7fELF")
-		}, []string{"error"}, ":1:"},
-		{"missing_security_layer_directory", func(t *testing.T, o *Options) { o.RepyPrependDir = "/nonexistent/layer" }, []string{"security layer directory", "no such file"}, "no such file"},
-		{"missing_vesselinfo", func(t *testing.T, o *Options) { o.Vesselinfo = "/nonexistent/vesselinfo" }, []string{"no such file", "Download the installer again"}, "no such file"},
-		{"vesselinfo_is_a_directory", func(t *testing.T, o *Options) { o.Vesselinfo = t.TempDir() }, []string{"is a directory"}, "is a directory"},
+		}, []string{"error"}, ":1:", OutcomeBadVesselinfo, RemedyNewInstaller},
+		{"missing_security_layer_directory", func(t *testing.T, o *Options) { o.RepyPrependDir = "/nonexistent/layer" }, []string{"security layer directory", "no such file"}, "no such file", OutcomeFailed, RemedySendLog},
+		{"missing_vesselinfo", func(t *testing.T, o *Options) { o.Vesselinfo = "/nonexistent/vesselinfo" }, []string{"no such file", "Nothing was installed"}, "no such file", OutcomeBadVesselinfo, RemedyNewInstaller},
+		{"vesselinfo_is_a_directory", func(t *testing.T, o *Options) { o.Vesselinfo = t.TempDir() }, []string{"is a directory"}, "is a directory", OutcomeBadVesselinfo, RemedyNewInstaller},
 		{"insufficient_resources", func(t *testing.T, o *Options) {
 			p := filepath.Join(t.TempDir(), "vesselinfo")
 			os.WriteFile(p, []byte(strings.Repeat("Percent 10\nOwner 3 5\n", 10)), 0o644)
 			o.Vesselinfo, o.Percent, o.Measured = p, 1, ""
 			failingBenchmark(t)
 			o.Yes = true
-		}, []string{"nsufficient resources", "cpu would be", "larger percentage", "fewer vessels"}, "Offcut"},
-		{"measurements_malformed", func(t *testing.T, o *Options) { o.Measured = writeTemp(t, `{"resources": [1, 2]`) }, []string{"not a measurements file", "--measured"}, "FAILED"},
-		{"measurements_unknown_resource", func(t *testing.T, o *Options) { o.Measured = writeTemp(t, `{"resources": {"gpu": 1}}`) }, []string{"unknown resources", "gpu"}, "gpu"},
+		}, []string{"nsufficient resources", "cpu would be"}, "Offcut", OutcomeInsufficient, RemedyLargerPercent},
+		{"measurements_malformed", func(t *testing.T, o *Options) { o.Measured = writeTemp(t, `{"resources": [1, 2]`) }, []string{"not a measurements file"}, "FAILED", OutcomeBadMeasurements, RemedyMeasure},
+		{"measurements_unknown_resource", func(t *testing.T, o *Options) { o.Measured = writeTemp(t, `{"resources": {"gpu": 1}}`) }, []string{"unknown resources", "gpu"}, "gpu", OutcomeBadMeasurements, RemedyMeasure},
 		{"measurements_oversized", func(t *testing.T, o *Options) {
 			o.Measured = writeTemp(t, `{"resources": {}, "notes": ["`+strings.Repeat("x", resource.MaxReportSize)+`"]}`)
-		}, []string{"larger than"}, "larger than"},
-		{"measurements_missing", func(t *testing.T, o *Options) { o.Measured = "/nonexistent/bench.json" }, []string{"no such file"}, "no such file"},
-		{"percent_out_of_range", func(t *testing.T, o *Options) { o.Percent = 101 }, []string{"at most 100"}, ""},
+		}, []string{"larger than"}, "larger than", OutcomeBadMeasurements, RemedyMeasure},
+		{"measurements_missing", func(t *testing.T, o *Options) { o.Measured = "/nonexistent/bench.json" }, []string{"no such file"}, "no such file", OutcomeBadMeasurements, RemedyMeasure},
+		{"percent_out_of_range", func(t *testing.T, o *Options) { o.Percent = 101 }, []string{"at most 100"}, "", OutcomeBadPercent, RemedyValidPercent},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -200,6 +202,12 @@ func TestRunFails(t *testing.T) {
 			res, err := Run(context.Background(), o, rec, nil)
 			if err == nil || res.OK {
 				t.Fatalf("the install succeeded: %+v", res)
+			}
+			if res.Outcome != tc.out || res.Remedy != tc.rem || res.Cause == nil {
+				t.Errorf("outcome %q remedy %q cause %v, want %q %q", res.Outcome, res.Remedy, res.Cause, tc.out, tc.rem)
+			}
+			if res.Outcome == OutcomeBadVesselinfo && len(res.Problems) == 0 && !strings.Contains(tc.name, "missing") && !strings.Contains(tc.name, "directory") {
+				t.Errorf("a bad vesselinfo lists no problems: %+v", res)
 			}
 			for _, s := range tc.want {
 				if !strings.Contains(res.Message, s) {
@@ -272,6 +280,9 @@ func TestRunAsksAboutFailedMeasurements(t *testing.T) {
 			if res.OK != tc.wantOK || !errors.Is(err, tc.wantErr) {
 				t.Fatalf("OK %v err %v, want %v %v (%s)", res.OK, err, tc.wantOK, tc.wantErr, res.Message)
 			}
+			if !tc.wantOK && (res.Outcome != OutcomeDeclined || res.Remedy != RemedyAnswerYes || len(res.Failures) == 0) {
+				t.Errorf("declined: outcome %q remedy %q failures %v", res.Outcome, res.Remedy, res.Failures)
+			}
 			if tc.ask != nil && len(tc.ask.asked) != 1 {
 				t.Errorf("asked %d times, want once", len(tc.ask.asked))
 			}
@@ -303,8 +314,8 @@ func TestRunRefusesAnInstalledDirectory(t *testing.T) {
 	if !errors.Is(err, state.ErrAlreadyInstalled) || res.OK {
 		t.Fatalf("err = %v", err)
 	}
-	if !strings.Contains(res.Message, "uninstall --dir "+dir) {
-		t.Errorf("the message does not say how to uninstall: %s", res.Message)
+	if res.Outcome != OutcomeAlreadyInstalled || res.Remedy != RemedyUninstall || res.Dir != dir {
+		t.Errorf("outcome %q remedy %q dir %q: the result does not say to uninstall %s", res.Outcome, res.Remedy, res.Dir, dir)
 	}
 	if after := listing(t, dir); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Errorf("the directory changed: %v -> %v", before, after)
@@ -325,6 +336,9 @@ func TestRunCancelled(t *testing.T) {
 	res, err := Run(ctx, o, nil, &answer{a: "continue"})
 	if !errors.Is(err, context.Canceled) || res.OK {
 		t.Fatalf("err = %v", err)
+	}
+	if res.Outcome != OutcomeCancelled || res.Remedy != RemedyTryAgain || res.Outcome.Failed() {
+		t.Errorf("a cancelled install is %q/%q, not a neutral cancel", res.Outcome, res.Remedy)
 	}
 	if ok, _ := state.Installed(dir); ok {
 		t.Error("a cancelled install left a vesseldict")

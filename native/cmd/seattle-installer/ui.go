@@ -9,6 +9,7 @@ import (
 
 	"github.com/seattletestbed/seattle-installer/native/install"
 	"github.com/seattletestbed/seattle-installer/native/ui"
+	"github.com/seattletestbed/seattle-installer/native/ui/headless"
 )
 
 func init() {
@@ -29,7 +30,7 @@ func reportUI(e *env, res *install.Result, err error) int {
 	if err != nil {
 		msg := err.Error()
 		if res != nil && res.Message != "" {
-			msg = res.Message
+			msg = headless.Explain(res)
 		}
 		fmt.Fprintf(e.stderr, "install: %s\n", msg)
 		return exitFail

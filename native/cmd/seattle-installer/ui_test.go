@@ -208,7 +208,7 @@ func TestBrowserInstallEndToEnd(t *testing.T) {
 	if !strings.Contains(q, "filewrite") || !strings.Contains(strings.ToLower(q), "default") {
 		t.Errorf("question %q does not name the failed measurement and the defaults", q)
 	}
-	if f := chrometest.Text(t, ctx, "#prompt-failures"); !strings.Contains(f, "File writes") {
+	if f := chrometest.Text(t, ctx, "#prompt-failures"); !strings.Contains(f, "File writing") {
 		t.Errorf("the dialog lists %q, not the failed file writes", f)
 	}
 	if got := chrometest.Eval[string](t, ctx, `document.activeElement.dataset.choice || ''`); got != "continue" {
@@ -232,7 +232,7 @@ func TestBrowserInstallEndToEnd(t *testing.T) {
 	if got := chrometest.Text(t, ctx, "#overall"); got != "100%" {
 		t.Errorf("progress shows %q at the end, want 100%%", got)
 	}
-	if got := chrometest.Text(t, ctx, "#summary-message"); !strings.Contains(got, "Installed 4 vessels") {
+	if got := chrometest.Text(t, ctx, "#summary-message"); !strings.Contains(got, "This computer now hosts 4 vessels") {
 		t.Errorf("summary %q", got)
 	}
 	if got := chrometest.Text(t, ctx, "#vessels-created"); got != "4 created: v1, v2, v3, v4" {

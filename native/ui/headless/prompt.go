@@ -64,7 +64,21 @@ func (t *Terminal) Ask(ctx context.Context, p install.Prompt) (string, error) {
 			}
 		}()
 	}
-	fmt.Fprintf(t.Out, "%s [yes/no] ", p.Question)
+	hint, blank := "[yes/no]", ""
+	if p.Kind == install.PromptConfirm {
+		// The plan, then the question: an empty answer installs, as the
+		// capital Y says.
+		if p.Plan != nil {
+			fmt.Fprintln(t.Out)
+			WritePlan(t.Out, p.Plan)
+			fmt.Fprintln(t.Out)
+		}
+		if len(p.Failures) > 0 {
+			WriteFailures(t.Out, p.Failures, p.Plan)
+		}
+		hint, blank = "[Y/n]", p.Default
+	}
+	fmt.Fprintf(t.Out, "%s %s ", p.Question, hint)
 	for {
 		select {
 		case <-ctx.Done():
@@ -75,10 +89,12 @@ func (t *Terminal) Ask(ctx context.Context, p install.Prompt) (string, error) {
 				fmt.Fprintln(t.Out)
 				return p.Choices[1], nil
 			}
-			switch strings.ToLower(strings.TrimSpace(l.line)) {
-			case "yes", "y":
+			switch answer := strings.ToLower(strings.TrimSpace(l.line)); {
+			case answer == "" && blank != "":
+				return blank, nil
+			case answer == "yes" || answer == "y":
 				return p.Choices[0], nil
-			case "no", "n":
+			case answer == "no" || answer == "n":
 				return p.Choices[1], nil
 			}
 			fmt.Fprint(t.Out, "Please enter either yes or no: ")

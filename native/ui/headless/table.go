@@ -10,35 +10,41 @@ import (
 	"github.com/seattletestbed/seattle-installer/native/resource"
 )
 
-// WritePlan prints the plan as one table per vessel: its share, its owner
-// key abbreviated, every resource with its unit, and its ports.
+// WritePlan prints the plan: what the donor gives in words, then one
+// table per vessel with its share, its owner key abbreviated, every
+// resource by its label and value (package resource's words), and its
+// ports.
 func WritePlan(w io.Writer, p *install.Plan) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Plan: %s%% of this machine, for %d vessel%s\n", strconv.FormatFloat(p.Percent, 'f', -1, 64), len(p.Vessels), plural(len(p.Vessels)))
+	fmt.Fprintf(&b, "Plan: %s%% of this computer for %d vessel%s: %s.\n", strconv.FormatFloat(p.Percent, 'f', -1, 64), len(p.Vessels), plural(len(p.Vessels)), resource.Headline(p.Donated))
+	width := 0
+	for _, n := range resource.All {
+		width = max(width, len(resource.Describe(n).Label))
+	}
 	for _, v := range p.Vessels {
 		fmt.Fprintf(&b, "\n%s  %d%% of the donation  owner %s  %d user key%s\n", v.Name, v.Percent, Abbreviate(v.Owner), len(v.Users), plural(len(v.Users)))
-		width := 0
 		for _, n := range resource.All {
-			width = max(width, len(value(n, v.Resources[n])))
-		}
-		for _, n := range resource.All {
-			fmt.Fprintf(&b, "  %-12s %*s %s\n", n, width, value(n, v.Resources[n]), install.Unit(n))
+			fmt.Fprintf(&b, "  %-*s  %s\n", width, resource.Describe(n).Label, resource.Format(n, v.Resources[n]))
 		}
 		if len(v.Ports) > 0 {
-			fmt.Fprintf(&b, "  ports %d-%d (%d, each as messport and connport)\n", v.Ports[0], v.Ports[len(v.Ports)-1], len(v.Ports))
+			fmt.Fprintf(&b, "  %-*s  %d-%d (%d, each as messport and connport)\n", width, "Ports", v.Ports[0], v.Ports[len(v.Ports)-1], len(v.Ports))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-func value(n resource.Name, v float64) string {
-	if n.Whole() {
-		return strconv.FormatFloat(v, 'f', 0, 64)
+// WriteFailures lists the measurements that failed and the safe default
+// the plan uses instead of each.
+func WriteFailures(w io.Writer, fs []resource.Failure, p *install.Plan) {
+	fmt.Fprintln(w, "Not measured (the safe default is used instead):")
+	for _, f := range fs {
+		def := ""
+		if p != nil {
+			def = ": " + resource.Format(f.Resource, p.Maximums[f.Resource]) + " at most"
+		}
+		fmt.Fprintf(w, "  %s%s (%s)\n", resource.Describe(f.Resource).Label, def, f.Error)
 	}
-	// Six digits: the resource file keeps every digit of the float
-	// (0.15680000000000002); a person wants 0.1568.
-	return strconv.FormatFloat(v, 'g', 6, 64)
 }
 
 // Abbreviate shortens a public key "e n" to the first and last four digits
