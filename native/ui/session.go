@@ -274,7 +274,7 @@ func (p *prompter) Ask(ctx context.Context, q install.Prompt) (string, error) {
 		p.open, p.answer = nil, nil
 		p.mu.Unlock()
 	}()
-	p.srv.Send(&bridge.Prompt{ID: q.ID, Question: q.Question, Choices: append([]string{}, q.Choices...), Default: q.Default})
+	p.srv.Send(&bridge.Prompt{ID: q.ID, Question: questionWords(q), Choices: append([]string{}, q.Choices...), Default: q.Default})
 	select {
 	case c := <-ch:
 		p.srv.Send(&bridge.Answered{ID: q.ID, Choice: c})

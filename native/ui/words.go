@@ -164,6 +164,22 @@ func WindowWords(res *install.Result, err error) Words {
 	return w
 }
 
+// questionWords is a question of the install's as the window asks it: the
+// resources by their labels.
+func questionWords(q install.Prompt) string {
+	var labels []string
+	for _, f := range q.Failures {
+		labels = append(labels, resource.Describe(f.Resource).Label)
+	}
+	switch q.Kind {
+	case install.PromptDefaults:
+		return "These could not be measured: " + list(labels) + ". Install with safe default values for them instead?"
+	case install.PromptConfirm:
+		return "Install this plan?"
+	}
+	return q.Question
+}
+
 // FailureWords says what could not be measured and what is used instead,
 // for the review and the summary.
 func failureWords(fs []resource.Failure) []string {

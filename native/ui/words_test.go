@@ -33,7 +33,7 @@ func checkWords(t *testing.T, what string, w Words, cause error) {
 	if w.Title == "" || w.Text == "" || len(w.Actions) == 0 {
 		t.Errorf("%s: incomplete words %+v", what, w)
 	}
-	if w.Tone != ToneFailed && strings.Contains(strings.ToLower(w.Text+w.Next), "send") {
+	if w.Tone != ToneFailed && strings.Contains(strings.ToLower(w.Text+w.Next), "send the") {
 		t.Errorf("%s: a %s ending asks the donor to send something: %+v", what, w.Tone, w)
 	}
 }
@@ -75,6 +75,13 @@ func TestWindowWordsSpeakToADonor(t *testing.T) {
 	}
 	if w := WindowWords(&install.Result{Outcome: install.OutcomeAlreadyInstalled, Dir: "/d"}, nil); w.Actions[0] != ActionUninstall {
 		t.Errorf("an installed directory offers %v first, not Uninstall", w.Actions)
+	}
+	for _, k := range []install.PromptKind{install.PromptDefaults, install.PromptConfirm} {
+		q := questionWords(install.Prompt{Kind: k, Question: "2 measurements failed (filewrite, loopsend). --yes", Failures: []resource.Failure{{Resource: resource.FileWrite}, {Resource: resource.LoopSend}}})
+		checkWords(t, "question "+string(k), Words{Tone: ToneFailed, Title: "q", Text: q, Actions: []string{"x"}}, nil)
+		if strings.Contains(q, "filewrite") || strings.Contains(q, "loopsend") {
+			t.Errorf("the window asks %q, naming resources as the node manager does", q)
+		}
 	}
 	checkWords(t, "cancelled before start", WindowWords(nil, ErrCancelled), nil)
 	checkWords(t, "no result", WindowWords(nil, nil), nil)

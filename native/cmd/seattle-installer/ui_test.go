@@ -205,7 +205,7 @@ func TestBrowserInstallEndToEnd(t *testing.T) {
 	// During: the benchmark failed for filewrite, so the page asks.
 	chrometest.WaitFor(t, ctx, "the question", `document.getElementById('prompt').open`, 20*time.Second)
 	q := chrometest.Text(t, ctx, "#prompt-question")
-	if !strings.Contains(q, "filewrite") || !strings.Contains(strings.ToLower(q), "default") {
+	if !strings.Contains(q, "File writing") || !strings.Contains(strings.ToLower(q), "default") {
 		t.Errorf("question %q does not name the failed measurement and the defaults", q)
 	}
 	if f := chrometest.Text(t, ctx, "#prompt-failures"); !strings.Contains(f, "File writing") {
