@@ -86,7 +86,7 @@ func TestInstallEndToEnd(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 	}
-	for _, s := range []string{"Plan: 10% of this machine, for 4 vessels", "v1  40% of the donation  owner 1234…6789", "ports 63100-63139",
+	for _, s := range []string{"Plan: 10% of this computer for 4 vessels: ", "v1  40% of the donation  owner 1234…6789", "Ports                 63100-63139",
 		"Installed 4 vessels into " + dir, "The install log is " + filepath.Join(dir, "installInfo"), "uninstall --dir " + dir} {
 		if !strings.Contains(r.stdout, s) {
 			t.Errorf("stdout lacks %q:\n%s", s, r.stdout)
@@ -177,7 +177,7 @@ func TestInstallDryRunWritesNothing(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	for _, s := range []string{"Plan: 25% of this machine", "v4  20% of the donation", "ports 63180-63199", "Dry run", "nothing was written"} {
+	for _, s := range []string{"Plan: 25% of this computer", "v4  20% of the donation", "63180-63199 (20, each as messport and connport)", "Dry run", "nothing was written"} {
 		if !strings.Contains(r.stdout, s) {
 			t.Errorf("stdout lacks %q:\n%s", s, r.stdout)
 		}
