@@ -403,3 +403,36 @@ func createOK(t testing.TB, s *testServer, text string) string {
 	}
 	return ID([]byte(text))
 }
+
+// TestFullListenerCloses: a listener at its cap stops waiting for a free
+// slot when closed, so a server with every connection taken still shuts
+// down.
+func TestFullListenerCloses(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := newLimitListener(inner, 1)
+	c, err := net.Dial("tcp", inner.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	first, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	errc := make(chan error, 1)
+	go func() { _, err := ln.Accept(); errc <- err }()
+	time.Sleep(100 * time.Millisecond)
+	ln.Close()
+	select {
+	case err := <-errc:
+		if err == nil {
+			t.Error("Accept on a closed full listener returned a connection")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Accept still waits for a slot after Close")
+	}
+}
