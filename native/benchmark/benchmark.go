@@ -4,8 +4,9 @@
 // Counts (cpu, memory, disk, open files) come from the operating system and
 // are capped by whatever confines the process (CPU affinity, cgroup quotas and
 // limits). Rates (random, file, loopback, log) are measured in small
-// operations, the conservative case, as the median of several short rounds so
-// that the same machine gives the same figures. One file per OS holds what
+// operations, the conservative case, in many short rounds spread over every
+// CPU the process may use, so that the same machine gives the same figures
+// from one run to the next (see rates.go). One file per OS holds what
 // differs (probe_linux.go, probe_darwin.go, probe_windows.go, probe_bsd.go,
 // probe_other.go).
 package benchmark
@@ -27,7 +28,7 @@ import (
 // Options say where and how to measure.
 type Options struct {
 	Dir      string         // the install directory: disk space and disk rates are measured there
-	Progress func(Progress) // called from one goroutine as probes advance; may be nil
+	Progress func(Progress) // called as probes advance, never concurrently; may be nil
 
 	// Duration is about how long the rate probes take together; 0 means
 	// DefaultDuration. Shorter is quicker and noisier.
@@ -59,9 +60,10 @@ func Run(ctx context.Context, opts Options) (resource.Report, error) {
 
 // config holds the test seams; the zero value measures this machine.
 type config struct {
-	root string                    // prefix of /proc and /sys paths (gopsutil's HOST_PROC idea); "" = the real ones
-	fail map[resource.Name]error   // fault seam: these probes fail with this error instead of measuring
-	hook func(resource.Name, bool) // called before (true) and after (false) each probe, for the tests of cancellation
+	root  string                    // prefix of /proc and /sys paths (gopsutil's HOST_PROC idea); "" = the real ones
+	fail  map[resource.Name]error   // fault seam: these probes fail with this error instead of measuring
+	hook  func(resource.Name, bool) // called before (true) and after (false) each probe, for the tests of cancellation
+	trace func(round)               // called after each timed round of a CPU-bound rate; may be nil
 	// noDirect makes fileread act as on a filesystem that refuses O_DIRECT
 	// (this kernel's tmpfs accepts it), to test the fallback.
 	noDirect bool
@@ -76,20 +78,19 @@ type step struct {
 	run    func(*session, context.Context, *step) ([]float64, error) // a method of session
 }
 
-// The steps in the order they run: the quick counts first, then the rates,
-// the disk ones first, filewrite before fileread, whose write rate it
-// falls back to where reads cannot bypass the page cache.
+// The steps in the order they run: the quick counts first, then the
+// CPU-bound rates in turns, then the disk rates, filewrite before fileread,
+// whose write rate it falls back to where reads cannot bypass the page cache.
+// The CPU-bound rates come before the disk's: the disk's synced writes leave
+// the device (and, in a virtual machine, the host) busy for a while after.
 var steps = []step{
 	{names: []resource.Name{resource.CPU}, detail: "counting processors", run: (*session).cpu},
 	{names: []resource.Name{resource.Memory}, detail: "reading total memory", run: (*session).memory},
 	{names: []resource.Name{resource.DiskUsed}, detail: "reading free disk space", run: (*session).disk},
 	{names: []resource.Name{resource.FilesOpened, resource.InSockets, resource.OutSockets}, detail: "reading the open-files limit", run: (*session).openFiles},
-	{names: []resource.Name{resource.Random}, detail: "reading the secure random source", share: 0.08, run: (*session).random},
+	{names: []resource.Name{resource.Random, resource.LoopSend, resource.LoopRecv, resource.LogRate}, detail: "random, loopback TCP, log lines, in turns", share: 0.32, run: (*session).cpuRates},
 	{names: []resource.Name{resource.FileWrite}, detail: "writing 4 KiB blocks, each synced to disk", share: 0.32, run: (*session).fileWrite},
 	{names: []resource.Name{resource.FileRead}, detail: "reading 4 KiB blocks past the page cache", share: 0.28, run: (*session).fileRead},
-	{names: []resource.Name{resource.LoopSend}, detail: "sending 1 KiB messages over loopback TCP", share: 0.08, run: (*session).loopSend},
-	{names: []resource.Name{resource.LoopRecv}, detail: "receiving 1 KiB reads over loopback TCP", share: 0.08, run: (*session).loopRecv},
-	{names: []resource.Name{resource.LogRate}, detail: "appending log lines to a file", share: 0.08, run: (*session).logRate},
 }
 
 // Method says in a few words how a resource is measured (on this OS), for
@@ -162,20 +163,28 @@ func run(ctx context.Context, opts Options, cfg config) (resource.Report, error)
 		}
 		s.report(st.names[0], 0, st)
 		if cfg.hook != nil {
-			cfg.hook(st.names[0], true)
+			for _, n := range st.names {
+				cfg.hook(n, true)
+			}
 		}
 		vals, err := s.runStep(ctx, st)
 		if cfg.hook != nil {
-			cfg.hook(st.names[0], false)
+			for _, n := range st.names {
+				cfg.hook(n, false)
+			}
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return rep, ctxErr
 		}
+		var some rateErrors // some of the step's resources failed, the others were measured
+		errors.As(err, &some)
 		for j, n := range st.names {
 			switch {
 			case cfg.fail[n] != nil:
 				rep.Failures = append(rep.Failures, resource.Failure{Resource: n, Error: cfg.fail[n].Error()})
-			case err != nil:
+			case some[n] != nil:
+				rep.Failures = append(rep.Failures, resource.Failure{Resource: n, Error: some[n].Error()})
+			case err != nil && some == nil:
 				rep.Failures = append(rep.Failures, resource.Failure{Resource: n, Error: err.Error()})
 			default:
 				v := vals[j]
@@ -200,15 +209,25 @@ func (s *session) runStep(ctx context.Context, st *step) ([]float64, error) {
 		return nil, s.cfg.fail[st.names[0]]
 	}
 	vals, err := st.run(s, ctx, st)
-	if err == nil && len(vals) != len(st.names) {
-		err = fmt.Errorf("internal error: %d values for %d resources", len(vals), len(st.names))
+	var some rateErrors
+	if (err == nil || errors.As(err, &some)) && len(vals) != len(st.names) {
+		return vals, fmt.Errorf("internal error: %d values for %d resources", len(vals), len(st.names))
 	}
-	for _, v := range vals {
-		if err == nil && (math.IsNaN(v) || math.IsInf(v, 0)) {
-			err = fmt.Errorf("measured %v", v)
+	if err != nil && some == nil {
+		return vals, err
+	}
+	for j, v := range vals {
+		if n := st.names[j]; some[n] == nil && (math.IsNaN(v) || math.IsInf(v, 0)) {
+			if some == nil {
+				some = rateErrors{}
+			}
+			some[n] = fmt.Errorf("measured %v", v)
 		}
 	}
-	return vals, err
+	if some != nil {
+		return vals, some
+	}
+	return vals, nil
 }
 
 func (st *step) weight() float64 {

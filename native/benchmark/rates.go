@@ -1,12 +1,24 @@
 package benchmark
 
-// The rate probes. Each runs a warm-up round and then several short rounds of
-// small operations: a fixed time per round keeps the whole benchmark within
-// its budget on any machine. The CPU-bound rates take the median round,
-// timed by the thread's own CPU time, so that neither the odd disturbed round
-// nor other programs competing for the processors move the figure; the disk
-// rates take the mean over all rounds, as fio does, since a shared disk's
-// slow moments are part of what it gives.
+// The rate probes. The CPU-bound rates (random, loopback, log) are timed
+// together in turns: one short round of each, then the next round of each,
+// every round pinned to one of the CPUs this process may use, in rotation.
+// A round is timed by its thread's own CPU time, so other programs competing
+// for the processors do not change the figure, and the figure is a low
+// quantile of the rounds (see cpuQuantile). The disk rates run one after the
+// other and take the mean over all their rounds, as fio does, since a shared
+// disk's slow moments are part of what it gives.
+//
+// Why in turns and on every CPU: measured on a 2-vCPU virtual machine, the
+// same operations cost up to twice the CPU time on one vCPU as on the other,
+// for stretches of 0.5 to 5 s (the host gives a vCPU less of a physical core
+// while something else runs on it), and the scheduler keeps a busy thread on
+// one CPU. Timed one rate after the other, each rate's rounds fell within a
+// third of a second on one CPU: they agreed with each other, and a separate
+// run, on the other CPU or in another moment, got a different figure. Spread
+// over every CPU and the whole second, the rounds of one run see what
+// separate runs see, and a low quantile of them is what a vessel, placed on
+// any CPU at any time, can count on.
 
 import (
 	"context"
@@ -19,7 +31,9 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -27,7 +41,7 @@ import (
 )
 
 const (
-	rounds     = 7       // measured rounds per rate, after one warm-up round
+	cpuRounds  = 12      // measured rounds of each CPU-bound rate, after one warm-up round
 	diskRounds = 9       // the disk is shared and noisier: more, shorter rounds
 	blockSize  = 4096    // file rates: one page, the smallest O_DIRECT I/O
 	msgSize    = 1024    // loopback rates: a small message
@@ -36,65 +50,59 @@ const (
 	// maxBlocks is how often a CPU-bound round's thread may block (the Go
 	// runtime parks it now and then) and still be timed by its CPU time.
 	maxBlocks = 10
+	// cpuQuantile is the quantile of the rounds a CPU-bound rate reports:
+	// the lower quartile. A round is slow when its CPU was slow (see the top
+	// of the file); a vessel may be on that CPU, so the median would promise
+	// more than it always gets, while the slowest round alone would be the
+	// single unluckiest moment and change from run to run.
+	cpuQuantile = 0.25
+	// settle is the part of a CPU-bound round spent untimed after moving to
+	// its CPU, so that the round measures the operation, not the caches it
+	// left on the previous CPU.
+	settle = 8
+	// overrun is how far past its share of Options.Duration a rate step may
+	// run when the processors are so busy that its rounds take longer than
+	// planned (the thread waits for its turn on a CPU): it then stops early,
+	// once each rate has minRounds measured rounds, and says so in a note.
+	// This keeps the whole benchmark within 5 s on a loaded machine.
+	overrun   = 1.25
+	minRounds = 4
 )
 
-// rounder runs timed rounds of an operation.
+// rounder runs timed rounds of a disk operation, by the clock: waiting for
+// the disk is part of what it measures.
 type rounder struct {
 	s    *session
 	st   *step
 	name resource.Name
-	// setup runs untimed before each round (e.g. to empty a log); may be nil.
-	setup func() error
 	// op performs a batch of operations and returns the bytes it moved.
 	op func() (int, error)
-	// rounds measured, after one warm-up round; 0 means the constant rounds.
+	// rounds measured, after one warm-up round.
 	rounds int
-	// mean: all bytes over all the time of the measured rounds, as fio
-	// reports, instead of the median round. The disk is shared, and a slow
-	// round is part of what it gives: the median would skip it and come
-	// out above what fio measures.
-	mean bool
-	// cpuBound ops keep one thread busy and should not wait for a device:
-	// they are timed by the CPU time of their thread where the OS tells it,
-	// so that other programs competing for the processors (a compiler, a
-	// browser) do not change the figure. A round in which the thread did
-	// block (a log on a network filesystem) is timed by the clock instead,
-	// so waiting is never left out. I/O-bound ops are always timed by the
-	// clock, waiting included.
-	cpuBound bool
 }
 
-// rate returns bytes/s, the median round's or the mean of all rounds (see
-// mean), floored to a whole number as the node manager's resource files want.
+// rate returns all bytes over all the time of the measured rounds, as fio
+// reports, instead of the median round: the disk is shared, and a slow round
+// is part of what it gives, so the median would skip it and come out above
+// what fio measures. Floored to a whole number as the node manager's
+// resource files want.
 func (r rounder) rate(ctx context.Context) (float64, error) {
 	n := r.rounds
-	if n == 0 {
-		n = rounds
-	}
 	round := time.Duration(float64(r.s.duration) * r.st.share / (float64(n) + 0.5))
-	var rates []float64
 	var allMoved int64
 	var allTime time.Duration
-	useCPU := false
-	if r.cpuBound {
-		// Pinned so the thread's CPU time is this goroutine's.
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		_, _, useCPU = threadCPU()
-	}
+	began := time.Now()
 	for i := 0; i <= n; i++ {
+		if i > minRounds && time.Since(began) > time.Duration(overrun*float64(r.s.duration)*r.st.share) {
+			r.s.note("%s: the disk was so slow to answer that %d rounds of %d were measured, to keep within the time", r.name, i-1, n)
+			break
+		}
 		d := round
 		if i == 0 {
-			d = round / 2 // warm-up: caches, TCP windows, the journal
-		}
-		if r.setup != nil {
-			if err := r.setup(); err != nil {
-				return 0, err
-			}
+			d = round / 2 // warm-up: the journal, the device's queue
 		}
 		var moved int64
 		start := time.Now()
-		cpu0, blocks0, _ := threadCPU()
 		var el time.Duration
 		for el < d {
 			if err := ctx.Err(); err != nil {
@@ -107,48 +115,254 @@ func (r rounder) rate(ctx context.Context) (float64, error) {
 			moved += int64(k)
 			el = time.Since(start)
 		}
-		if useCPU {
-			cpu1, blocks1, _ := threadCPU()
-			if blocks1-blocks0 <= maxBlocks {
-				el = max(cpu1-cpu0, time.Microsecond)
-			}
-		}
 		if i > 0 {
-			rates = append(rates, float64(moved)/el.Seconds())
 			allMoved += moved
 			allTime += el
 		}
 		r.s.report(r.name, float64(i+1)/float64(n+1), r.st)
 	}
-	if r.mean {
-		return math.Floor(float64(allMoved) / allTime.Seconds()), nil
-	}
-	return math.Floor(median(rates)), nil
+	return math.Floor(float64(allMoved) / allTime.Seconds()), nil
 }
 
-func median(v []float64) float64 {
+// probe is one CPU-bound rate, set up and ready to be timed.
+type probe struct {
+	name resource.Name
+	// setup runs untimed before each round (e.g. to empty a log); may be nil.
+	setup func() error
+	// op performs a batch of operations and returns the bytes it moved.
+	op func() (int, error)
+	// close releases what the probe holds; may be nil.
+	close func()
+	rates []float64 // bytes/s of each measured round
+	err   error     // the error that stopped it
+}
+
+// round is what a trace sees of one timed round.
+type round struct {
+	Name    resource.Name
+	N       int           // 0 is the warm-up round
+	CPU     int           // the CPU it ran on at its end, -1 if unknown
+	Took    time.Duration // the time it is timed by
+	ByClock bool          // timed by the clock: the thread blocked too often
+	Rate    float64       // bytes/s
+}
+
+// rateErrors are the failures of some of a step's resources; the others
+// were measured.
+type rateErrors map[resource.Name]error
+
+func (e rateErrors) Error() string {
+	var parts []string
+	for n, err := range e {
+		parts = append(parts, fmt.Sprintf("%s: %v", n, err))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, "; ")
+}
+
+// cpuRates measures the CPU-bound rates of the step in turns (see the top of
+// the file). A probe that cannot start or fails stops alone; the others go on.
+func (s *session) cpuRates(ctx context.Context, st *step) ([]float64, error) {
+	errs := rateErrors{}
+	var probes []*probe
+	for _, n := range st.names {
+		if s.cfg.fail[n] != nil {
+			errs[n] = s.cfg.fail[n] // the fault seam: not measured at all
+			continue
+		}
+		p, err := s.newProbe(ctx, n)
+		if err != nil {
+			errs[n] = err
+			continue
+		}
+		if p.close != nil {
+			defer p.close()
+		}
+		probes = append(probes, p)
+	}
+	if err := s.inTurns(ctx, st, probes); err != nil {
+		return nil, err
+	}
+	vals := make([]float64, len(st.names))
+	for i, n := range st.names {
+		for _, p := range probes {
+			switch {
+			case p.name != n:
+			case p.err != nil:
+				errs[n] = p.err
+			default:
+				vals[i] = math.Floor(quantile(p.rates, cpuQuantile))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return vals, errs
+	}
+	return vals, nil
+}
+
+func (s *session) newProbe(ctx context.Context, n resource.Name) (*probe, error) {
+	switch n {
+	case resource.Random:
+		return s.randomProbe(), nil
+	case resource.LoopSend:
+		return s.loopSendProbe(ctx)
+	case resource.LoopRecv:
+		return s.loopRecvProbe(ctx)
+	case resource.LogRate:
+		return s.logProbe()
+	}
+	return nil, fmt.Errorf("internal error: no CPU-bound probe for %s", n)
+}
+
+// inTurns times rounds of the probes in turns, each round pinned to the next
+// of the CPUs this process may use. It returns only the context's error; a
+// probe's own error stops that probe.
+func (s *session) inTurns(ctx context.Context, st *step, probes []*probe) error {
+	if len(probes) == 0 {
+		return nil
+	}
+	total := float64(s.duration) * st.share
+	// Per probe: a warm-up round of half a round, then cpuRounds rounds.
+	d := time.Duration(total / float64(len(probes)) / (cpuRounds + 0.5))
+	done := make(chan error, 1)
+	go func() {
+		// The goroutine keeps its thread, which it pins to one CPU after
+		// another, and gives it back with the CPUs it had. Should that fail,
+		// the thread stays locked and ends with the goroutine rather than
+		// run others with its CPUs narrowed.
+		runtime.LockOSThread()
+		allowed := allowedCPUs()
+		cpus := allowed
+		defer func() {
+			if restoreCPUs(allowed) == nil {
+				runtime.UnlockOSThread()
+			}
+		}()
+		_, _, useCPU := threadCPU()
+		began := time.Now()
+		for i := 0; i <= cpuRounds; i++ {
+			if i > minRounds && time.Since(began) > time.Duration(overrun*total) {
+				s.note("%s: the processors were so busy that %d rounds of %d were measured, to keep within the time", joinNames(probes), i-1, cpuRounds)
+				break
+			}
+			for j := range probes {
+				k := (i + j) % len(probes) // a different order each round
+				p := probes[k]
+				if p.err != nil {
+					continue
+				}
+				if len(cpus) > 0 {
+					if err := pinTo(cpus[(i+k)%len(cpus)]); err != nil {
+						s.note("%s: could not move to each CPU in turn (%v); measured where the system put it", p.name, err)
+						cpus = nil
+					}
+				}
+				rd := d
+				if i == 0 {
+					rd = d / 2 // warm-up: first touches, caches, TCP windows
+				}
+				r, err := p.round(ctx, rd, useCPU)
+				if err := ctx.Err(); err != nil {
+					done <- err
+					return
+				}
+				if err != nil {
+					p.err = err
+					continue
+				}
+				r.N = i
+				if i > 0 {
+					p.rates = append(p.rates, r.Rate)
+				}
+				if s.cfg.trace != nil {
+					s.cfg.trace(r)
+				}
+				s.report(p.name, float64(i*len(probes)+j+1)/float64((cpuRounds+1)*len(probes)), st)
+			}
+		}
+		done <- nil
+	}()
+	return <-done
+}
+
+func joinNames(probes []*probe) string {
+	var names []string
+	for _, p := range probes {
+		names = append(names, string(p.name))
+	}
+	return strings.Join(names, ", ")
+}
+
+// round runs the probe's op for about d: the first eighth untimed, where it
+// moved to a new CPU, then timed by the thread's CPU time (useCPU) unless the
+// thread blocked more than maxBlocks times, when only the clock tells the
+// time it took (a log on a network filesystem waits for the server).
+func (p *probe) round(ctx context.Context, d time.Duration, useCPU bool) (round, error) {
+	if p.setup != nil {
+		if err := p.setup(); err != nil {
+			return round{}, err
+		}
+	}
+	run := func(d time.Duration) (int64, time.Duration, error) {
+		var moved int64
+		start := time.Now()
+		var el time.Duration
+		for el < d {
+			if err := ctx.Err(); err != nil {
+				return 0, 0, err
+			}
+			k, err := p.op()
+			if err != nil {
+				return 0, 0, err
+			}
+			moved += int64(k)
+			el = time.Since(start)
+		}
+		return moved, el, nil
+	}
+	if _, _, err := run(d / settle); err != nil {
+		return round{}, err
+	}
+	cpu0, blocks0, _ := threadCPU()
+	moved, el, err := run(d - d/settle)
+	if err != nil {
+		return round{}, err
+	}
+	r := round{Name: p.name, CPU: currentCPU(), Took: el, ByClock: true}
+	if cpu1, blocks1, _ := threadCPU(); useCPU && blocks1-blocks0 <= maxBlocks {
+		r.Took, r.ByClock = max(cpu1-cpu0, time.Microsecond), false
+	}
+	r.Rate = float64(moved) / r.Took.Seconds()
+	return r, nil
+}
+
+// quantile returns the q-quantile of v, interpolated between the two
+// nearest values (as numpy's and R's default do).
+func quantile(v []float64, q float64) float64 {
 	if len(v) == 0 {
 		return math.NaN()
 	}
 	s := slices.Clone(v)
 	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	pos := q * float64(len(s)-1)
+	lo := int(math.Floor(pos))
+	hi := min(lo+1, len(s)-1)
+	return s[lo] + (s[hi]-s[lo])*(pos-float64(lo))
 }
 
-func (s *session) random(ctx context.Context, st *step) ([]float64, error) {
+func median(v []float64) float64 { return quantile(v, 0.5) }
+
+func (s *session) randomProbe() *probe {
 	buf := make([]byte, randSize)
-	v, err := rounder{s: s, st: st, name: resource.Random, cpuBound: true, op: func() (int, error) {
+	return &probe{name: resource.Random, op: func() (int, error) {
 		for range 64 {
 			if _, err := io.ReadFull(rand.Reader, buf); err != nil {
 				return 0, fmt.Errorf("read the secure random source: %w", err)
 			}
 		}
 		return 64 * randSize, nil
-	}}.rate(ctx)
-	return []float64{v}, err
+	}}
 }
 
 // incompressible fills a block so that a compressing filesystem (btrfs,
@@ -178,7 +392,7 @@ func (s *session) fileWrite(ctx context.Context, st *step) ([]float64, error) {
 	defer f.Close()
 	block := incompressible(blockSize)
 	var off int64
-	v, err := rounder{s: s, st: st, name: resource.FileWrite, rounds: diskRounds, mean: true, op: func() (int, error) {
+	v, err := rounder{s: s, st: st, name: resource.FileWrite, rounds: diskRounds, op: func() (int, error) {
 		if off+blockSize > diskFile {
 			off = 0
 		}
@@ -269,7 +483,7 @@ func (s *session) fileRead(ctx context.Context, st *step) ([]float64, error) {
 	if !direct {
 		s.note("fileread: the filesystem refused direct I/O; the file was dropped from the page cache before each pass instead")
 	}
-	v, err := rounder{s: s, st: st, name: resource.FileRead, rounds: diskRounds, mean: true, op: func() (int, error) {
+	v, err := rounder{s: s, st: st, name: resource.FileRead, rounds: diskRounds, op: func() (int, error) {
 		if off >= size {
 			if err := pass(); err != nil {
 				return 0, err
@@ -340,15 +554,14 @@ func loopPair(ctx context.Context) (client, server net.Conn, stop func(), err er
 // buffers, so the writes never wait for the reads that follow them.
 const loopBatch = 32 * msgSize
 
-func (s *session) loopSend(ctx context.Context, st *step) ([]float64, error) {
+func (s *session) loopSendProbe(ctx context.Context) (*probe, error) {
 	client, server, stop, err := loopPair(ctx)
 	if err != nil {
-		return []float64{0}, err
+		return nil, err
 	}
-	defer stop()
 	msg := incompressible(msgSize)
 	sink := make([]byte, loopBatch)
-	v, err := rounder{s: s, st: st, name: resource.LoopSend, cpuBound: true, op: func() (int, error) {
+	return &probe{name: resource.LoopSend, close: stop, op: func() (int, error) {
 		for range loopBatch / msgSize {
 			if _, err := client.Write(msg); err != nil {
 				return 0, fmt.Errorf("send over loopback: %w", err)
@@ -358,19 +571,17 @@ func (s *session) loopSend(ctx context.Context, st *step) ([]float64, error) {
 			return 0, fmt.Errorf("receive over loopback: %w", err)
 		}
 		return loopBatch, nil
-	}}.rate(ctx)
-	return []float64{v}, err
+	}}, nil
 }
 
-func (s *session) loopRecv(ctx context.Context, st *step) ([]float64, error) {
+func (s *session) loopRecvProbe(ctx context.Context) (*probe, error) {
 	client, server, stop, err := loopPair(ctx)
 	if err != nil {
-		return []float64{0}, err
+		return nil, err
 	}
-	defer stop()
 	chunk := incompressible(loopBatch)
 	buf := make([]byte, msgSize)
-	v, err := rounder{s: s, st: st, name: resource.LoopRecv, cpuBound: true, op: func() (int, error) {
+	return &probe{name: resource.LoopRecv, close: stop, op: func() (int, error) {
 		if _, err := server.Write(chunk); err != nil {
 			return 0, fmt.Errorf("send over loopback: %w", err)
 		}
@@ -382,29 +593,27 @@ func (s *session) loopRecv(ctx context.Context, st *step) ([]float64, error) {
 			}
 		}
 		return loopBatch, nil
-	}}.rate(ctx)
-	return []float64{v}, err
+	}}, nil
 }
 
-func (s *session) logRate(ctx context.Context, st *step) ([]float64, error) {
+func (s *session) logProbe() (*probe, error) {
 	f, err := s.tempFile("log")
 	if err != nil {
-		return []float64{0}, err
+		return nil, err
 	}
 	name := f.Name()
 	f.Close()
 	f, err = os.OpenFile(name, os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		return []float64{0}, fmt.Errorf("open %s: %w", name, err)
+		return nil, fmt.Errorf("open %s: %w", name, err)
 	}
-	defer f.Close()
 	// A line like the node manager's log lines: a timestamp, a message and
 	// a counter, formatted and written one line per write as a logger
 	// flushing each line does.
 	prefix := []byte(time.Now().UTC().Format("2006-01-02 15:04:05") + " benchmark: vessel v1 log line ")
 	line := make([]byte, 0, 128)
 	seq := 0
-	v, err := rounder{s: s, st: st, name: resource.LogRate, cpuBound: true,
+	return &probe{name: resource.LogRate, close: func() { f.Close() },
 		setup: func() error {
 			// Empty the log each round: the rate, not the file, is wanted.
 			if err := f.Truncate(0); err != nil {
@@ -425,6 +634,5 @@ func (s *session) logRate(ctx context.Context, st *step) ([]float64, error) {
 				}
 			}
 			return total, nil
-		}}.rate(ctx)
-	return []float64{v}, err
+		}}, nil
 }
