@@ -12,12 +12,12 @@ WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 FUZZTIME ?= 5s
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64 freebsd/amd64 freebsd/arm64
 
-.PHONY: all build wasm deps test test-native test-wasm fuzz bench run cross dist clean help
+.PHONY: all build wasm deps test test-native test-wasm fuzz bench bench-stability run cross dist clean help
 
 all: build ## build web/validator.wasm, web/wasm_exec.js, bin/seattle-installer and bin/seattle-builder
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t14
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t17
 
 deps: ## install the Debian packages builds and tests need (only what is missing)
 	@scripts/install-deps
@@ -63,6 +63,10 @@ fuzz: ## fuzz the vesselinfo parser and the builder's XML-RPC decoder for $(FUZZ
 bench: deps wasm ## measure: validator native and WASM, benchmark, install, bridge, builder
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./...
 	wasm/bench.sh 5
+
+RUNS ?= 5
+bench-stability: build ## run the real benchmark RUNS (default 5) times as separate processes: each rate's CV and range
+	scripts/bench-stability -n $(RUNS) $(BIN)
 
 run: build ## install the shipped sample into a fresh ./_install (the window when there is a display)
 	$(BIN) validate native/assets/vesselinfo.sample

@@ -16,10 +16,11 @@ import (
 // rates are the resources measured as bytes/s, whose stability matters.
 var rates = []resource.Name{resource.Random, resource.FileWrite, resource.FileRead, resource.LoopSend, resource.LoopRecv, resource.LogRate}
 
-// BenchmarkStability runs the whole benchmark five times back to back, as a
-// donor rerunning it would, and reports the median wall time and, for each
-// rate, the coefficient of variation over the five runs in percent
-// (cv%-NAME; the goal is at most 10).
+// BenchmarkStability runs the whole benchmark five times back to back in one
+// process and reports the median wall time and, for each rate, the
+// coefficient of variation over the five runs in percent (cv%-NAME; the goal
+// is at most 10). Separate processes, as a donor rerunning the installer
+// starts, are what make bench-stability (scripts/bench-stability) measures.
 func BenchmarkStability(b *testing.B) {
 	const runs = 5
 	dir := b.TempDir()
@@ -48,7 +49,8 @@ func BenchmarkStability(b *testing.B) {
 	}
 }
 
-// cv is the coefficient of variation: standard deviation over mean.
+// cv is the coefficient of variation: the sample standard deviation (n-1)
+// over the mean, as scripts/bench-stability computes it for separate runs.
 func cv(v []float64) float64 {
 	var sum, sq float64
 	for _, x := range v {
@@ -58,7 +60,7 @@ func cv(v []float64) float64 {
 	for _, x := range v {
 		sq += (x - mean) * (x - mean)
 	}
-	return math.Sqrt(sq/float64(len(v))) / mean
+	return math.Sqrt(sq/float64(len(v)-1)) / mean
 }
 
 // BenchmarkDiskVsFio checks that the disk rates are conservative: it runs

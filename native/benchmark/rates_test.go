@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"math"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/seattletestbed/seattle-installer/native/resource"
 )
@@ -89,5 +91,37 @@ func TestOneCPURateFailingLeavesTheOthersMeasured(t *testing.T) {
 		if n != resource.LogRate && !(vals[i] > 0) {
 			t.Errorf("%s = %v, want measured", n, vals[i])
 		}
+	}
+}
+
+// TestSlowRoundsStopEarlyWithANote: when rounds take far longer than
+// planned (a thread waiting for a busy CPU, a disk slow to answer), a rate
+// step stops once it has minRounds measured rounds instead of running past
+// the benchmark's 5 s, and the report says so.
+func TestSlowRoundsStopEarlyWithANote(t *testing.T) {
+	slow := func() (int, error) { time.Sleep(5 * time.Millisecond); return 1, nil }
+	st := &step{names: []resource.Name{resource.Random, resource.LoopSend}, share: 1}
+
+	s := &session{duration: 10 * time.Millisecond}
+	probes := []*probe{{name: resource.Random, op: slow}, {name: resource.LoopSend, op: slow}}
+	if err := s.inTurns(context.Background(), st, probes); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range probes {
+		if len(p.rates) != minRounds {
+			t.Errorf("%s: %d measured rounds, want %d (stopped early)", p.name, len(p.rates), minRounds)
+		}
+	}
+	if notes := strings.Join(s.notes, "\n"); !strings.Contains(notes, "processors were so busy that 4 rounds of 12 were measured") {
+		t.Errorf("notes: %q", notes)
+	}
+
+	s = &session{duration: 10 * time.Millisecond}
+	v, err := rounder{s: s, st: st, name: resource.FileWrite, rounds: diskRounds, op: slow}.rate(context.Background())
+	if err != nil || !(v > 0) {
+		t.Fatalf("rate = %v, %v", v, err)
+	}
+	if notes := strings.Join(s.notes, "\n"); !strings.Contains(notes, "filewrite: the disk was so slow to answer that 4 rounds of 9 were measured") {
+		t.Errorf("notes: %q", notes)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -325,3 +326,94 @@ func TestBenchmarkUnits(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchStabilityScript runs scripts/bench-stability (make
+// bench-stability) on the real binary: two separate runs, each rate's
+// median, CV and range, the CV recomputed here from the runs it printed.
+func TestBenchStabilityScript(t *testing.T) {
+	script, err := filepath.Abs("../../../scripts/bench-stability")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	out, err := exec.Command(script, "-n", "2", "--dir", dir, binPath).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	text := string(out)
+	for _, want := range []string{"before: load average", "after:  load average", "run 1/2", "run 2/2", "wall time per run"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+	// The runs' figures as printed ("random 432.1, filewrite 9.3, ... MB/s").
+	runs := map[string][]float64{}
+	for _, line := range strings.Split(text, "\n") {
+		_, figs, ok := strings.Cut(line, " s: ")
+		if !ok || !strings.Contains(line, "run ") {
+			continue
+		}
+		for _, f := range strings.Split(strings.TrimSuffix(figs, " MB/s"), ", ") {
+			name, v, _ := strings.Cut(f, " ")
+			x, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("run line %q: %v", line, err)
+			}
+			runs[name] = append(runs[name], x)
+		}
+	}
+	for _, n := range []string{"random", "filewrite", "fileread", "loopsend", "looprecv", "lograte"} {
+		v := runs[n]
+		if len(v) != 2 {
+			t.Fatalf("%s: %d runs printed, want 2:\n%s", n, len(v), text)
+		}
+		// Sample standard deviation of two values: |a-b|/√2.
+		mean := (v[0] + v[1]) / 2
+		wantCV := 100 * abs(v[0]-v[1]) / sqrt2 / mean
+		var med, cv float64
+		var lo, hi float64
+		found := false
+		for _, line := range strings.Split(text, "\n") {
+			if f := strings.Fields(line); len(f) >= 6 && f[0] == n && f[2] == "MB/s" {
+				med, _ = strconv.ParseFloat(f[1], 64)
+				cv, _ = strconv.ParseFloat(strings.TrimSuffix(f[3], "%"), 64)
+				r := strings.SplitN(f[4], "-", 2)
+				lo, _ = strconv.ParseFloat(r[0], 64)
+				hi, _ = strconv.ParseFloat(r[1], 64)
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("no summary row for %s:\n%s", n, text)
+		}
+		// The printed runs are rounded to 0.1 MB/s; allow for that.
+		if abs(med-mean) > 0.11 || abs(cv-wantCV) > 0.2+100*0.1/mean || lo != min(v[0], v[1]) || hi != max(v[0], v[1]) {
+			t.Errorf("%s: median %v, CV %v%%, range %v-%v; from the runs %v want %v, %.2f%%, %v-%v",
+				n, med, cv, lo, hi, v, mean, wantCV, min(v[0], v[1]), max(v[0], v[1]))
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("the runs left %d files in %s", len(ents), dir)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"one run has no CV", []string{"-n", "1", binPath}, 2},
+		{"a missing binary", []string{filepath.Join(dir, "nothing-here")}, 2},
+		{"a binary that fails", []string{"-n", "2", "/bin/false"}, 1},
+	} {
+		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
+			out, err := exec.Command(script, tc.args...).CombinedOutput()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != tc.code {
+				t.Errorf("exit %v, want %d\n%s", err, tc.code, out)
+			}
+		})
+	}
+}
+
+const sqrt2 = 1.4142135623730951
+
+func abs(x float64) float64 { return max(x, -x) }
