@@ -2,23 +2,27 @@ package benchmark
 
 // The rate probes. The CPU-bound rates (random, loopback, log) are timed
 // together in turns: one short round of each, then the next round of each,
-// every round pinned to one of the CPUs this process may use, in rotation.
-// A round is timed by its thread's own CPU time, so other programs competing
-// for the processors do not change the figure, and the figure is a low
-// quantile of the rounds (see cpuQuantile). The disk rates run one after the
-// other and take the mean over all their rounds, as fio does, since a shared
-// disk's slow moments are part of what it gives.
+// every round pinned to the next of the CPUs this process may use. A round
+// is timed by its thread's own CPU time, so other programs competing for the
+// processors do not change the figure. The disk rates run one after the
+// other, timed by the clock. Every rate reports all the bytes its rounds
+// moved over all the time they took, as fio does.
 //
-// Why in turns and on every CPU: measured on a 2-vCPU virtual machine, the
-// same operations cost up to twice the CPU time on one vCPU as on the other,
-// for stretches of 0.5 to 5 s (the host gives a vCPU less of a physical core
-// while something else runs on it), and the scheduler keeps a busy thread on
-// one CPU. Timed one rate after the other, each rate's rounds fell within a
-// third of a second on one CPU: they agreed with each other, and a separate
-// run, on the other CPU or in another moment, got a different figure. Spread
-// over every CPU and the whole second, the rounds of one run see what
-// separate runs see, and a low quantile of them is what a vessel, placed on
-// any CPU at any time, can count on.
+// Why in turns and on every CPU: measured on a 2-vCPU virtual machine, one
+// vCPU at a time can need up to twice the CPU time for the same work, for
+// stretches of 0.5 to 5 s (the host shares its physical core with something
+// else), either vCPU, and the scheduler keeps a busy thread on one CPU.
+// Timed one rate after the other, each rate's rounds fell within a third of
+// a second on one CPU: they agreed with each other, and a separate run, on
+// the other CPU or at another moment, got a figure up to a fifth lower or
+// higher. Spread over every CPU and the whole second, the rounds of one run
+// sample what separate runs see.
+//
+// Why all bytes over all the time, not the median round: a slow round
+// counts in proportion to its time, as it would for a vessel placed on that
+// CPU at that moment; the median skips it. A low percentile would be more
+// cautious still, but it follows the slow stretches themselves and moved
+// twice as much from run to run (see the README's measured figures).
 
 import (
 	"context"
@@ -30,7 +34,6 @@ import (
 	"net"
 	"os"
 	"runtime"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,12 +53,6 @@ const (
 	// maxBlocks is how often a CPU-bound round's thread may block (the Go
 	// runtime parks it now and then) and still be timed by its CPU time.
 	maxBlocks = 10
-	// cpuQuantile is the quantile of the rounds a CPU-bound rate reports:
-	// the lower quartile. A round is slow when its CPU was slow (see the top
-	// of the file); a vessel may be on that CPU, so the median would promise
-	// more than it always gets, while the slowest round alone would be the
-	// single unluckiest moment and change from run to run.
-	cpuQuantile = 0.25
 	// settle is the part of a CPU-bound round spent untimed after moving to
 	// its CPU, so that the round measures the operation, not the caches it
 	// left on the previous CPU.
@@ -132,9 +129,11 @@ type probe struct {
 	// op performs a batch of operations and returns the bytes it moved.
 	op func() (int, error)
 	// close releases what the probe holds; may be nil.
-	close func()
-	rates []float64 // bytes/s of each measured round
-	err   error     // the error that stopped it
+	close  func()
+	moved  int64         // bytes moved in the measured rounds
+	took   time.Duration // the time they took
+	rounds int           // measured rounds
+	err    error         // the error that stopped it
 }
 
 // round is what a trace sees of one timed round.
@@ -142,9 +141,9 @@ type round struct {
 	Name    resource.Name
 	N       int           // 0 is the warm-up round
 	CPU     int           // the CPU it ran on at its end, -1 if unknown
+	Moved   int64         // bytes
 	Took    time.Duration // the time it is timed by
 	ByClock bool          // timed by the clock: the thread blocked too often
-	Rate    float64       // bytes/s
 }
 
 // rateErrors are the failures of some of a step's resources; the others
@@ -191,7 +190,7 @@ func (s *session) cpuRates(ctx context.Context, st *step) ([]float64, error) {
 			case p.err != nil:
 				errs[n] = p.err
 			default:
-				vals[i] = math.Floor(quantile(p.rates, cpuQuantile))
+				vals[i] = math.Floor(float64(p.moved) / p.took.Seconds())
 			}
 		}
 	}
@@ -273,7 +272,9 @@ func (s *session) inTurns(ctx context.Context, st *step, probes []*probe) error 
 				}
 				r.N = i
 				if i > 0 {
-					p.rates = append(p.rates, r.Rate)
+					p.moved += r.Moved
+					p.took += r.Took
+					p.rounds++
 				}
 				if s.cfg.trace != nil {
 					s.cfg.trace(r)
@@ -329,29 +330,12 @@ func (p *probe) round(ctx context.Context, d time.Duration, useCPU bool) (round,
 	if err != nil {
 		return round{}, err
 	}
-	r := round{Name: p.name, CPU: currentCPU(), Took: el, ByClock: true}
+	r := round{Name: p.name, CPU: currentCPU(), Moved: moved, Took: el, ByClock: true}
 	if cpu1, blocks1, _ := threadCPU(); useCPU && blocks1-blocks0 <= maxBlocks {
 		r.Took, r.ByClock = max(cpu1-cpu0, time.Microsecond), false
 	}
-	r.Rate = float64(moved) / r.Took.Seconds()
 	return r, nil
 }
-
-// quantile returns the q-quantile of v, interpolated between the two
-// nearest values (as numpy's and R's default do).
-func quantile(v []float64, q float64) float64 {
-	if len(v) == 0 {
-		return math.NaN()
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	pos := q * float64(len(s)-1)
-	lo := int(math.Floor(pos))
-	hi := min(lo+1, len(s)-1)
-	return s[lo] + (s[hi]-s[lo])*(pos-float64(lo))
-}
-
-func median(v []float64) float64 { return quantile(v, 0.5) }
 
 func (s *session) randomProbe() *probe {
 	buf := make([]byte, randSize)

@@ -11,39 +11,15 @@ import (
 	"github.com/seattletestbed/seattle-installer/native/resource"
 )
 
-func TestQuantileInterpolatesBetweenRounds(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		v    []float64
-		q    float64
-		want float64
-	}{
-		{"lower quartile of five falls on the second", []float64{5, 1, 4, 2, 3}, 0.25, 2},
-		{"lower quartile of four lies between the first two", []float64{4, 3, 2, 1}, 0.25, 1.75},
-		{"median of an even count is the mean of the middle two", []float64{1, 2, 3, 10}, 0.5, 2.5},
-		{"one round is its own quantile", []float64{7}, 0.25, 7},
-		{"zero is the slowest", []float64{3, 1, 2}, 0, 1},
-		{"one is the fastest", []float64{3, 1, 2}, 1, 3},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := quantile(tc.v, tc.q); math.Abs(got-tc.want) > 1e-12 {
-				t.Errorf("quantile(%v, %v) = %v, want %v", tc.v, tc.q, got, tc.want)
-			}
-		})
-	}
-	if got := quantile(nil, 0.25); !math.IsNaN(got) {
-		t.Errorf("quantile of no rounds = %v, want NaN (runStep turns it into a failure)", got)
-	}
-}
-
 // cpuBound are the rates timed in turns.
 var cpuBound = []resource.Name{resource.Random, resource.LoopSend, resource.LoopRecv, resource.LogRate}
 
-// TestCPURatesTakeTurnsAndReportTheLowerQuartile checks the schedule the
+// TestCPURatesTakeTurnsAndReportAllBytesOverAllTime checks the schedule the
 // stability rests on: the CPU-bound rates' rounds alternate between the rates
 // instead of running one rate's rounds back to back, and each reported
-// figure is the lower quartile of its own measured rounds.
-func TestCPURatesTakeTurnsAndReportTheLowerQuartile(t *testing.T) {
+// figure is the bytes of its measured rounds over the time they took (the
+// warm-up round left out).
+func TestCPURatesTakeTurnsAndReportAllBytesOverAllTime(t *testing.T) {
 	var rounds []round
 	rep, err := run(context.Background(), Options{Dir: t.TempDir(), Duration: quick}, config{
 		fail:  map[resource.Name]error{resource.FileWrite: errors.New("skipped"), resource.FileRead: errors.New("skipped")},
@@ -52,13 +28,17 @@ func TestCPURatesTakeTurnsAndReportTheLowerQuartile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	byName := map[resource.Name][]float64{}
+	moved := map[resource.Name]int64{}
+	took := map[resource.Name]time.Duration{}
+	count := map[resource.Name]int{}
 	for i, r := range rounds {
 		if i > 0 && rounds[i-1].Name == r.Name {
 			t.Errorf("rounds %d and %d both measure %s: the rates do not take turns", i-1, i, r.Name)
 		}
 		if r.N > 0 {
-			byName[r.Name] = append(byName[r.Name], r.Rate)
+			moved[r.Name] += r.Moved
+			took[r.Name] += r.Took
+			count[r.Name]++
 		}
 	}
 	for _, n := range cpuBound {
@@ -66,11 +46,11 @@ func TestCPURatesTakeTurnsAndReportTheLowerQuartile(t *testing.T) {
 		if got == nil {
 			t.Fatalf("%s not measured: %v", n, rep.Failures)
 		}
-		if len(byName[n]) < minRounds {
-			t.Errorf("%s: %d measured rounds, want at least %d", n, len(byName[n]), minRounds)
+		if count[n] < minRounds {
+			t.Errorf("%s: %d measured rounds, want at least %d", n, count[n], minRounds)
 		}
-		if want := math.Floor(quantile(byName[n], cpuQuantile)); *got != want {
-			t.Errorf("%s = %v, want the lower quartile of its rounds %v (%v)", n, *got, want, byName[n])
+		if want := math.Floor(float64(moved[n]) / took[n].Seconds()); *got != want {
+			t.Errorf("%s = %v, want its rounds' %d bytes over %v = %v", n, *got, moved[n], took[n], want)
 		}
 	}
 }
@@ -108,8 +88,8 @@ func TestSlowRoundsStopEarlyWithANote(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range probes {
-		if len(p.rates) != minRounds {
-			t.Errorf("%s: %d measured rounds, want %d (stopped early)", p.name, len(p.rates), minRounds)
+		if p.rounds != minRounds {
+			t.Errorf("%s: %d measured rounds, want %d (stopped early)", p.name, p.rounds, minRounds)
 		}
 	}
 	if notes := strings.Join(s.notes, "\n"); !strings.Contains(notes, "processors were so busy that 4 rounds of 12 were measured") {
