@@ -5,11 +5,14 @@ package benchmark
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -126,6 +129,77 @@ func assertThreadsOn(t *testing.T, want []int) {
 		}
 		if set.Count() != len(want) || !slices.Equal(got, want) {
 			t.Errorf("thread %s may run on %d CPUs, want %v", filepath.Join("/proc/self/task", strconv.Itoa(tid)), set.Count(), want)
+		}
+	}
+}
+
+// BenchmarkCPUSpeedOverTime shows why the CPU-bound rates are measured on
+// every CPU over the whole second: every 250 ms for 10 s it times a fixed
+// piece of arithmetic by the thread's CPU time on each allowed CPU in turn,
+// and reports how much slower than its fastest the slowest sample was
+// (slowest-x), the share of samples more than 20 % slower than the fastest
+// (slow-%), and the longest run of consecutive slow samples on one CPU
+// (slow-stretch-s). On a machine whose CPUs keep their speed these are about
+// 1, 0 and 0.
+func BenchmarkCPUSpeedOverTime(b *testing.B) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cpus := allowedCPUs()
+	defer restoreCPUs(cpus)
+	work := func() uint64 {
+		x := uint64(1)
+		for range 200_000 {
+			x = x*6364136223846793005 + 1442695040888963407
+		}
+		return x
+	}
+	const every, samples = 250 * time.Millisecond, 40
+	for b.Loop() {
+		took := map[int][]time.Duration{}
+		var sink uint64
+		for range samples {
+			for _, c := range cpus {
+				if err := pinTo(c); err != nil {
+					b.Fatal(err)
+				}
+				var best time.Duration
+				for i := range 5 { // the least of five: a sample, not an interruption
+					c0, _, _ := threadCPU()
+					sink += work()
+					c1, _, _ := threadCPU()
+					if i == 0 || c1-c0 < best {
+						best = c1 - c0
+					}
+				}
+				took[c] = append(took[c], best)
+			}
+			time.Sleep(every)
+		}
+		fastest, slowest := time.Duration(math.MaxInt64), time.Duration(0)
+		for _, ts := range took {
+			for _, t := range ts {
+				fastest, slowest = min(fastest, t), max(slowest, t)
+			}
+		}
+		slow, n, stretch := 0, 0, 0
+		for _, ts := range took {
+			run := 0
+			for _, t := range ts {
+				n++
+				if float64(t) > 1.2*float64(fastest) {
+					slow++
+					run++
+					stretch = max(stretch, run)
+				} else {
+					run = 0
+				}
+			}
+		}
+		b.ReportMetric(float64(slowest)/float64(fastest), "slowest-x")
+		b.ReportMetric(100*float64(slow)/float64(n), "slow-%")
+		b.ReportMetric(float64(stretch)*every.Seconds(), "slow-stretch-s")
+		if sink == 42 {
+			b.Log(sink) // keeps the arithmetic from being optimised away
 		}
 	}
 }

@@ -46,8 +46,9 @@ func TestCPURatesTakeTurnsAndReportAllBytesOverAllTime(t *testing.T) {
 		if got == nil {
 			t.Fatalf("%s not measured: %v", n, rep.Failures)
 		}
-		if count[n] < minRounds {
-			t.Errorf("%s: %d measured rounds, want at least %d", n, count[n], minRounds)
+		// All the rounds, unless a busy machine cut them short and said so.
+		if cut := strings.Contains(strings.Join(rep.Notes, "\n"), "rounds of"); count[n] != cpuRounds && !(cut && count[n] >= minRounds) {
+			t.Errorf("%s: %d measured rounds, want %d (or at least %d with a note), notes %q", n, count[n], cpuRounds, minRounds, rep.Notes)
 		}
 		if want := math.Floor(float64(moved[n]) / took[n].Seconds()); *got != want {
 			t.Errorf("%s = %v, want its rounds' %d bytes over %v = %v", n, *got, moved[n], took[n], want)
