@@ -145,7 +145,7 @@ func run(ctx context.Context, opts Options, cfg config) (resource.Report, error)
 		dir = "."
 	}
 	s := &session{cfg: cfg, dir: existingAncestor(dir), duration: opts.Duration, progress: opts.Progress}
-	if s.dir != dir {
+	if s.dir != filepath.Clean(dir) { // "./x" is x: only a missing directory is news
 		s.note("%s does not exist yet: the disk was measured in %s, on the way to it", dir, s.dir)
 	}
 	if s.duration <= 0 {

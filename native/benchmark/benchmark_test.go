@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -383,4 +384,25 @@ func TestDirNotYetCreatedIsMeasuredOnItsWay(t *testing.T) {
 		t.Errorf("notes:\n%s", notes)
 	}
 	assertEmpty(t, base) // nothing created, nothing left
+}
+
+// TestExistingDirSpelledLooselyHasNoNote: "DIR/", "DIR/." or "./DIR" name a
+// directory that exists; only a missing one is worth a note.
+func TestExistingDirSpelledLooselyHasNoNote(t *testing.T) {
+	base := t.TempDir()
+	fail := map[resource.Name]error{}
+	for _, n := range measured {
+		if n != resource.DiskUsed {
+			fail[n] = errors.New("skipped")
+		}
+	}
+	for _, dir := range []string{base + "/", base + "/.", base + "//", base + "/../" + filepath.Base(base)} {
+		rep, err := run(context.Background(), Options{Dir: dir, Duration: quick}, config{fail: fail})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if notes := strings.Join(rep.Notes, "\n"); strings.Contains(notes, "does not exist yet") {
+			t.Errorf("--dir %s: notes say it is missing:\n%s", dir, notes)
+		}
+	}
 }
