@@ -383,14 +383,16 @@ func (s *Server) handleArchive(w http.ResponseWriter, r *http.Request) {
 		}
 		f, err = s.build(r, addr, id, rec, name)
 	}
+	var limited limitedError
 	switch {
 	case errors.Is(err, ErrNoBuild):
 		s.dropArchiveHeaders(w)
 		pageError(w, http.StatusNotFound, "Not found", "There is no build with this ID. Upload the vesselinfo file again.")
 		return
-	case errors.Is(err, errLimited):
+	case errors.As(err, &limited):
 		s.dropArchiveHeaders(w)
 		s.limited.Add(1)
+		retryAfter(w, time.Duration(limited))
 		pageError(w, http.StatusTooManyRequests, "Too many new builds", "Your address has made many new installers in a short time. Try again in a little while.")
 		return
 	case err != nil:
@@ -459,8 +461,13 @@ type counter int64
 
 func (c *counter) Write(b []byte) (int, error) { *c += counter(len(b)); return len(b), nil }
 
-// errLimited means a client asked for more new builds than its rate.
-var errLimited = errors.New("over the rate of new builds")
+// limitedError means a client asked for more new builds than its rate
+// allows; it is how long until the next one.
+type limitedError time.Duration
+
+func (e limitedError) Error() string {
+	return fmt.Sprintf("over the rate of new builds; the next in %v", time.Duration(e))
+}
 
 // cacheName is the name of an archive in the cache.
 func cacheName(id string, r *recipe) string {
@@ -481,8 +488,8 @@ func (s *Server) build(r *http.Request, addr netip.Addr, id string, rec *recipe,
 		if s.cache.has(name) {
 			return nil, nil
 		}
-		if ok, _ := s.limits.build(addr); !ok {
-			return nil, errLimited
+		if ok, wait := s.limits.build(addr); !ok {
+			return nil, limitedError(wait)
 		}
 		start := time.Now()
 		// Not the request's context: the others waiting for this build

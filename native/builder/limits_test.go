@@ -156,8 +156,8 @@ func TestBuildRateLimit(t *testing.T) {
 	if ra, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || ra < 1 || ra > 200 {
 		t.Errorf("Retry-After %q, want about 100 s (one build at 0.01/s)", r.header.Get("Retry-After"))
 	}
-	if r := do(t, "GET", s.url+"/builds/"+id+"/darwin-arm64", nil); r.status != http.StatusTooManyRequests {
-		t.Errorf("an uncached archive over the limit: %d, want 429", r.status)
+	if r := do(t, "GET", s.url+"/builds/"+id+"/darwin-arm64", nil); r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
+		t.Errorf("an uncached archive over the limit: %d (Retry-After %q), want 429 with Retry-After", r.status, r.header.Get("Retry-After"))
 	}
 	if r := do(t, "GET", s.url+"/builds/"+id+"/linux-amd64", nil); r.status != 200 {
 		t.Errorf("a cached archive over the limit: %d, want 200", r.status)
