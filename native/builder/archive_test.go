@@ -427,6 +427,8 @@ func TestCrashLeftoversAreRemovedAtStart(t *testing.T) {
 		filepath.Join(dir, ".vesselinfo.tmp-456"),
 	}
 	kept := []string{filepath.Join(dir, "vesselinfo"), filepath.Join(cache, "x-linux-amd64-0123.tar.gz")}
+	// Archives where servers before the bounded cache kept them go too.
+	leftovers = append(leftovers, filepath.Join(dir, "linux-amd64-0123456789abcdef.tar.gz"), filepath.Join(dir, "windows-amd64-0123456789abcdef.zip"))
 	for _, p := range append(leftovers, kept...) {
 		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
 			t.Fatal(err)

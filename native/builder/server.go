@@ -190,6 +190,9 @@ func New(cfg Config) (_ *Server, err error) {
 		}
 	}()
 	leftovers := removeCrashLeftovers(cfg.DataDir)
+	if n, size := removeOldArchives(cfg.DataDir); n > 0 {
+		log.Info("removed archives of the old layout (now in cache/, bounded)", "files", n, "bytes", size)
+	}
 	store := cfg.Store
 	if store == nil {
 		if store, err = NewDirStore(cfg.DataDir); err != nil {

@@ -155,6 +155,25 @@ func removeCrashLeftovers(dir string) (removed int) {
 	return removed
 }
 
+// removeOldArchives deletes archives that servers before the bounded cache
+// kept in the build folders (DIR/ID/PLATFORM-DIGEST.tar.gz or .zip): the
+// cache does not count them, and they can be built again.
+func removeOldArchives(dir string) (removed int, bytes int64) {
+	for _, ext := range []string{".tar.gz", ".zip"} {
+		paths, _ := filepath.Glob(filepath.Join(dir, "*", "*"+ext))
+		for _, p := range paths {
+			if !validID(filepath.Base(filepath.Dir(p))) {
+				continue
+			}
+			if st, err := os.Lstat(p); err == nil && st.Mode().IsRegular() && os.Remove(p) == nil {
+				removed++
+				bytes += st.Size()
+			}
+		}
+	}
+	return removed, bytes
+}
+
 // exists reports whether path is a regular file.
 func exists(path string) (bool, error) {
 	st, err := os.Stat(path)
