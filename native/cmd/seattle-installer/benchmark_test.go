@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -395,6 +396,31 @@ func TestBenchStabilityScript(t *testing.T) {
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
 		t.Errorf("the runs left %d files in %s", len(ents), dir)
 	}
+	// Two binaries (here the same one under two names) run in turns, the
+	// first one first in run 1 and second in run 2, each with its table.
+	other := filepath.Join(t.TempDir(), "other-installer")
+	if err := os.Symlink(binPath, other); err != nil {
+		t.Fatal(err)
+	}
+	out, err = exec.Command(script, "-n", "2", "--dir", dir, binPath, other).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var order []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if who, _, ok := strings.Cut(strings.TrimSpace(line), ": run "); ok && strings.Contains(line, " s: ") {
+			order = append(order, who)
+		}
+	}
+	if want := []string{binPath, other, other, binPath}; !slices.Equal(order, want) {
+		t.Errorf("runs in the order %v, want %v:\n%s", order, want, out)
+	}
+	for _, b := range []string{binPath, other} {
+		if !strings.Contains(string(out), "== "+b+"\n") {
+			t.Errorf("no table for %s:\n%s", b, out)
+		}
+	}
+
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -402,6 +428,7 @@ func TestBenchStabilityScript(t *testing.T) {
 	}{
 		{"one run has no CV", []string{"-n", "1", binPath}, 2},
 		{"a missing binary", []string{filepath.Join(dir, "nothing-here")}, 2},
+		{"a missing second binary", []string{binPath, filepath.Join(dir, "nothing-here")}, 2},
 		{"a binary that fails", []string{"-n", "2", "/bin/false"}, 1},
 	} {
 		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
