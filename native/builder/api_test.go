@@ -107,7 +107,7 @@ func TestAPI(t *testing.T) {
 		{"download unknown build", "GET", "/builds/" + absent + "/linux-amd64", "", 404, false, "no build with this ID"},
 		{"download malformed ID", "GET", "/builds/%2e%2e/linux-amd64", "", 404, false, "no build with this ID"},
 		{"download with POST", "POST", "/builds/" + id + "/linux-amd64", "", 405, false, "GET"},
-		{"download without platform", "GET", "/builds/" + id, "", 404, false, "nothing at this address"},
+		{"the donor page, without a platform", "GET", "/builds/" + id, "", 200, false, "Share a little of this computer"},
 		{"no listing of builds", "GET", "/builds/", "", 404, false, "nothing at this address"},
 		{"page", "GET", "/", "", 200, false, "<!doctype html>"},
 		{"page with POST", "POST", "/", "", 405, false, "only serves a page"},

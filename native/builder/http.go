@@ -24,6 +24,8 @@ import (
 //	GET  /                        the upload page (and its files, validator.wasm, wasm_exec.js)
 //	POST /api/builds              store a vesselinfo; 201 with the links, 422 with its errors
 //	GET  /api/builds/ID           the stored vesselinfo and the links
+//	GET  /api/config              what the page must know: the reserved vessel (reserve.go)
+//	GET  /builds/ID               the donor's page: downloads, steps, link and QR code (donorpage.go)
 //	GET  /builds/ID/PLATFORM      the archive, built on first download
 //	POST /xmlrpc/                 Seattle's XML-RPC API (rpc.go); GET describes it
 //	GET  /builds/ID/PLATFORM/DIGEST  the same under a URL naming its content: immutable
@@ -34,10 +36,12 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/builds", s.handleCreate)
 	mux.HandleFunc("/api/builds/{id}", s.handleBuild)
+	mux.HandleFunc("/api/config", s.handleConfig)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "no such API: the API is POST /api/builds and GET /api/builds/ID")
 	})
 	mux.HandleFunc("/builds/{id}/{platform}", s.handleArchive)
+	mux.HandleFunc("/builds/{id}", s.handleDonorPage)
 	mux.HandleFunc("/xmlrpc/", s.handleXMLRPC)
 	mux.HandleFunc("/xmlrpc", s.handleXMLRPC)
 	mux.HandleFunc("/builds/{id}/{platform}/{digest}", s.handleArchive)
@@ -121,6 +125,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 type createdBody struct {
 	ID         string              `json:"id"`
 	Installers map[Platform]string `json:"installers"`
+	Page       string              `json:"page"` // the donor's page, /builds/ID
 }
 
 // buildBody is the answer to GET /api/builds/ID.
@@ -206,7 +211,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 		s.log.Info("build stored", "id", id, "bytes", len(text))
 	}
 	w.Header().Set("Location", "/api/builds/"+id)
-	writeJSON(w, http.StatusCreated, createdBody{ID: id, Installers: s.links(id)})
+	writeJSON(w, http.StatusCreated, createdBody{ID: id, Installers: s.links(id), Page: "/builds/" + id})
 }
 
 // Bounds of reading an upload that is refused for its size, so that the

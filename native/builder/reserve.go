@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -150,4 +151,29 @@ func checkPublicURL(s string) error {
 		return fmt.Errorf("public URL %q: give the scheme and host the donors reach, such as https://builder.example.org", s)
 	}
 	return nil
+}
+
+// configBody is the answer to GET /api/config: what the upload page needs to
+// check a file as the server will.
+type configBody struct {
+	Reserve *reserveBody `json:"reserve"` // null when the server adds no vessel
+}
+
+type reserveBody struct {
+	Percent int    `json:"percent"`
+	Owner   string `json:"owner"`
+}
+
+// handleConfig serves GET /api/config.
+func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		apiError(w, http.StatusMethodNotAllowed, "use GET to read the configuration")
+		return
+	}
+	var out configBody
+	if s.cfg.Reserve.Percent > 0 {
+		out.Reserve = &reserveBody{Percent: s.cfg.Reserve.Percent, Owner: s.cfg.Reserve.Owner}
+	}
+	writeJSON(w, http.StatusOK, out)
 }

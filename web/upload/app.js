@@ -35,6 +35,7 @@ const el = {
   split: $("split"), splitPicture: $("split-picture"), splitLegend: $("split-legend"),
   build: $("build"), buildStatus: $("build-status"), downloads: $("downloads"),
   downloadRows: $("download-rows"), buildId: $("build-id"),
+  donorLink: $("donor-link"), reserveNote: $("reserve-note"),
 };
 
 const state = {
@@ -42,6 +43,8 @@ const state = {
   result: null,     // the last validation result
   builtText: null,  // the text the shown downloads were built from
   building: false,
+  buildError: null, // why the last build failed, and for which text: {text, message}
+  reserve: null,    // {percent, owner}: the vessel this server adds to every build
 };
 
 // ---- the validator ----
@@ -65,7 +68,58 @@ function validate(text) {
   if (new TextEncoder().encode(text).length > MAX_BYTES) {
     return { valid: false, vessels: [], errors: [{ line: 1, message: "the text is larger than 1 MiB, the most the server accepts; a real vesselinfo is a few kilobytes" }] };
   }
-  return globalThis.seattleValidateVesselinfo(text);
+  return applyReserve(text, globalThis.seattleValidateVesselinfo(text));
+}
+
+// The server's configuration: whether it adds a vessel of its own.
+async function loadConfig() {
+  try {
+    const res = await fetch("api/config");
+    const c = await res.json();
+    if (c.reserve && c.reserve.percent > 0) state.reserve = c.reserve;
+  } catch (err) {
+    // An older server without /api/config adds nothing.
+  }
+  if (state.reserve && el.reserveNote) {
+    el.reserveNote.textContent = `This server adds a vessel of ${state.reserve.percent}% owned by its service key to every build, after yours: your vessels add up to ${100 - state.reserve.percent}%.`;
+    el.reserveNote.hidden = false;
+  }
+  validateNow();
+}
+
+// applyReserve checks a file as a server with a reserved vessel does
+// (reserve.go, Reserve.complete): the user's vessels add up to 100 minus the
+// reserve, or the file already ends with the reserved vessel. The reserved
+// vessel is added to the result, marked service, for the picture.
+function applyReserve(text, r) {
+  const res = state.reserve;
+  if (!res) return r;
+  const n = r.vessels.length;
+  if (r.valid && n > 1) {
+    const last = r.vessels[n - 1];
+    if (last.percent === res.percent && last.owner === res.owner && last.users.length === 0) {
+      return { ...r, vessels: r.vessels.map((v, i) => (i === n - 1 ? { ...v, service: true } : v)) };
+    }
+  }
+  let sum = 100, sumLine = 0;
+  const errors = [];
+  for (const e of r.errors) {
+    const m = /^the percentages add up to (\d+);/.exec(e.message);
+    if (m) { sum = Number(m[1]); sumLine = e.line; continue; }
+    errors.push(e);
+  }
+  if (sumLine === 0 && n > 0) sumLine = Math.max(1, (text.match(/\n/g) || []).length + (text.endsWith("\n") ? 0 : 1));
+  const want = 100 - res.percent;
+  if (sum !== want && sumLine > 0) {
+    errors.push({ line: sumLine, message: `the percentages add up to ${sum}; they must add up to ${want}, because this server adds a vessel of ${res.percent}% owned by its service key to every build, so your vessels must add up to ${want}%` });
+  }
+  if (errors.length) return { valid: false, vessels: [], errors: errors.sort((a, b) => a.line - b.line) };
+  // The validator returns no vessels for a file with a wrong sum: check the
+  // file as the server stores it, with the reserved vessel after the user's.
+  const full = (text === "" || text.endsWith("\n") ? text : text + "\n") + `Percent ${res.percent}\nOwner ${res.owner}\n`;
+  const all = globalThis.seattleValidateVesselinfo(full);
+  if (all.valid) all.vessels[all.vessels.length - 1].service = true;
+  return all;
 }
 
 let pending = false;
@@ -339,15 +393,17 @@ function formToText() {
       if (u.trim() !== "") lines.push("User " + u.trim().split(/\s+/).join(" "));
     }
   }
-  el.composerSum.textContent = `Shares add up to ${sum}%` + (sum === 100 ? "." : " (they must add up to 100%).");
-  el.composerSum.dataset.kind = sum === 100 ? "good" : "bad";
+  const want = 100 - (state.reserve ? state.reserve.percent : 0);
+  el.composerSum.textContent = `Shares add up to ${sum}%` + (sum === want ? "." : ` (they must add up to ${want}%).`);
+  el.composerSum.dataset.kind = sum === want ? "good" : "bad";
   el.text.value = lines.length ? lines.join("\n") + "\n" : "";
   validateNow();
 }
 
 function textToForm() {
-  let vessels = [{ percent: 100, owner: "", users: [] }];
-  if (state.result && state.result.valid) vessels = state.result.vessels;
+  let vessels = [{ percent: 100 - (state.reserve ? state.reserve.percent : 0), owner: "", users: [] }];
+  // The server adds its reserved vessel itself: the form holds the user's.
+  if (state.result && state.result.valid) vessels = state.result.vessels.filter((v) => !v.service);
   el.vesselForms.replaceChildren(...vessels.map(vesselForm));
   formToText();
 }
@@ -368,6 +424,7 @@ function toggleComposer() {
 
 function updateBuild() {
   const valid = !!(state.ready && state.result && state.result.valid);
+  el.buildStatus.dataset.kind = "";
   el.build.disabled = !valid || state.building;
   if (state.building) return;
   if (state.builtText !== null && state.builtText !== el.text.value) {
@@ -375,6 +432,11 @@ function updateBuild() {
     el.buildStatus.textContent = valid
       ? "The file changed since these installers were built: build again."
       : "The file changed since these installers were built, and is not valid now.";
+  } else if (state.buildError && state.buildError.text === el.text.value) {
+    // A failure stays on screen until the text changes or a build succeeds.
+    el.buildStatus.textContent = "Could not build: " + state.buildError.message + ".";
+    el.buildStatus.dataset.kind = "bad";
+    return;
   } else if (state.builtText === null) {
     el.buildStatus.textContent = valid ? "Ready to build." : "Build is available once the file is valid.";
   } else {
@@ -403,9 +465,12 @@ async function build() {
     }
     if (res.status !== 201) throw new Error(body.error || `the server answered ${res.status}`);
     state.builtText = text;
+    state.buildError = null;
     showDownloads(body);
   } catch (err) {
-    el.buildStatus.textContent = "Could not build: " + err.message + ".";
+    // fetch's own message for a server that went away is "Failed to fetch".
+    const message = err instanceof TypeError ? "the server could not be reached (" + err.message + ")" : err.message;
+    state.buildError = { text, message };
   } finally {
     state.building = false;
     updateBuild();
@@ -414,6 +479,11 @@ async function build() {
 
 function showDownloads(body) {
   el.buildId.textContent = body.id;
+  if (el.donorLink) {
+    const page = new URL(body.page || "builds/" + body.id, location.href);
+    el.donorLink.href = page.href;
+    el.donorLink.textContent = page.href;
+  }
   el.downloads.classList.remove("stale");
   el.downloadRows.replaceChildren();
   const platforms = Object.keys(PLATFORM_NAMES).filter((p) => body.installers[p]);
@@ -475,3 +545,4 @@ el.build.addEventListener("click", build);
 setupDrop();
 renderGutter("");
 loadValidator();
+loadConfig();
