@@ -7,7 +7,7 @@ BUILDER := bin/seattle-builder
 WASM    := web/validator.wasm
 WASMJS  := web/wasm_exec.js
 UPLOADGZ := web/upload/gz
-GZIPPED := $(UPLOADGZ)/validator.wasm.gz $(UPLOADGZ)/wasm_exec.js.gz $(UPLOADGZ)/app.js.gz $(UPLOADGZ)/app.css.gz
+GZIPPED := $(UPLOADGZ)/validator.wasm.gz $(UPLOADGZ)/wasm_exec.js.gz $(UPLOADGZ)/app.js.gz $(UPLOADGZ)/app.css.gz $(UPLOADGZ)/donor.js.gz
 WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 FUZZTIME ?= 5s
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64 freebsd/amd64 freebsd/arm64
@@ -38,6 +38,7 @@ $(UPLOADGZ)/validator.wasm.gz: $(WASM)
 $(UPLOADGZ)/wasm_exec.js.gz: $(WASMJS)
 $(UPLOADGZ)/app.js.gz: web/upload/app.js
 $(UPLOADGZ)/app.css.gz: web/upload/app.css
+$(UPLOADGZ)/donor.js.gz: web/upload/donor.js
 $(GZIPPED):
 	@mkdir -p $(UPLOADGZ)
 	gzip -9 -n -c $< > $@.tmp && mv $@.tmp $@

@@ -2,6 +2,8 @@ package builder
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -176,4 +178,32 @@ func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request) {
 		out.Reserve = &reserveBody{Percent: s.cfg.Reserve.Percent, Owner: s.cfg.Reserve.Owner}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// tellPage writes the reserve into the upload page's
+// <meta name="reserve" content="PERCENT E N">, so that the page checks files
+// as the server will without a request of its own.
+func (r Reserve) tellPage(static map[string]*staticFile) error {
+	index := static["/"]
+	if index == nil {
+		return errors.New("page files: no index.html")
+	}
+	const empty = `<meta name="reserve" content="">`
+	if !bytes.Contains(index.body, []byte(empty)) {
+		return errors.New(`page files: index.html lacks <meta name="reserve" content="">`)
+	}
+	if r.Percent == 0 {
+		return nil
+	}
+	page := *index
+	page.body = bytes.Replace(index.body, []byte(empty), []byte(`<meta name="reserve" content="`+strconv.Itoa(r.Percent)+" "+r.Owner+`">`), 1)
+	gz, err := gzipBytes(page.body)
+	if err != nil {
+		return err
+	}
+	page.gz = gz
+	sum := sha256.Sum256(page.body)
+	page.etag = `"` + hex.EncodeToString(sum[:8]) + `"`
+	static["/"], static["/index.html"] = &page, &page
+	return nil
 }

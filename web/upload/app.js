@@ -71,15 +71,12 @@ function validate(text) {
   return applyReserve(text, globalThis.seattleValidateVesselinfo(text));
 }
 
-// The server's configuration: whether it adds a vessel of its own.
-async function loadConfig() {
-  try {
-    const res = await fetch("api/config");
-    const c = await res.json();
-    if (c.reserve && c.reserve.percent > 0) state.reserve = c.reserve;
-  } catch (err) {
-    // An older server without /api/config adds nothing.
-  }
+// The server's configuration, written into the page by the server (and at
+// GET /api/config for scripts): whether it adds a vessel of its own,
+// "PERCENT E N".
+function loadConfig() {
+  const m = /^(\d+) (\d+ \d+)$/.exec(document.querySelector('meta[name="reserve"]')?.content || "");
+  if (m && Number(m[1]) > 0) state.reserve = { percent: Number(m[1]), owner: m[2] };
   if (state.reserve && el.reserveNote) {
     el.reserveNote.textContent = `This server adds a vessel of ${state.reserve.percent}% owned by its service key to every build, after yours: your vessels add up to ${100 - state.reserve.percent}%.`;
     el.reserveNote.hidden = false;
