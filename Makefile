@@ -22,7 +22,7 @@ help: ## list the targets
 deps: ## install the Debian packages builds and tests need (only what is missing)
 	@scripts/install-deps
 
-wasm: $(WASM) $(WASMJS) $(GZIPPED) ## build the browser's validator (WebAssembly), its loader, and the upload page's gzip forms
+wasm: $(WASM) $(WASMJS) $(GZIPPED) ## build the browser's validator (WebAssembly), its loader, and the upload page's brotli and gzip forms
 
 $(WASM): $(shell find wasm -name '*.go') go.mod
 	@echo "wasm: building $@"
@@ -31,9 +31,12 @@ $(WASM): $(shell find wasm -name '*.go') go.mod
 $(WASMJS): $(GOROOT)/lib/wasm/wasm_exec.js
 	cp $< $@
 
-# The upload page's files, gzip-compressed once here (no name, no time: the
-# same bytes every build) and embedded in seattle-builder, which sends them
-# to browsers that accept gzip.
+# The upload page's files, compressed once here and embedded in
+# seattle-builder, which sends each browser the smallest form it accepts:
+# brotli (Debian's brotli, -q 11) when the brotli program is installed (make
+# deps installs it), and gzip -9 (no name, no time: the same bytes every
+# build). NAME.br is written before NAME.gz, so a current .gz vouches for the
+# .br beside it.
 $(UPLOADGZ)/validator.wasm.gz: $(WASM)
 $(UPLOADGZ)/wasm_exec.js.gz: $(WASMJS)
 $(UPLOADGZ)/app.js.gz: web/upload/app.js
@@ -41,6 +44,9 @@ $(UPLOADGZ)/app.css.gz: web/upload/app.css
 $(UPLOADGZ)/donor.js.gz: web/upload/donor.js
 $(GZIPPED):
 	@mkdir -p $(UPLOADGZ)
+	@rm -f $(@:.gz=.br)
+	@if command -v brotli >/dev/null; then echo "brotli -q 11 $< > $(@:.gz=.br)"; brotli -q 11 -c $< > $(@:.gz=.br).tmp && mv $(@:.gz=.br).tmp $(@:.gz=.br); \
+	else echo "wasm: no brotli program: $(@:.gz=.br) not made (gzip only)"; fi
 	gzip -9 -n -c $< > $@.tmp && mv $@.tmp $@
 
 build: deps wasm ## build bin/seattle-installer (with the webview window) and bin/seattle-builder (the server)
@@ -112,4 +118,4 @@ dist: deps wasm ## cross-compile the base installers and seattle-builder into bi
 	done
 
 clean: ## remove what the build made
-	rm -rf bin $(WASM) $(WASMJS) $(GZIPPED) _install _builds
+	rm -rf bin $(WASM) $(WASMJS) $(GZIPPED) $(GZIPPED:.gz=.br) _install _builds

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -46,7 +47,8 @@ func rawGet(t *testing.T, url string, header ...string) (*http.Response, []byte)
 var assetRef = regexp.MustCompile(`"(/assets/[^"]+)"`)
 
 // TestStaticAssets: the page refers to its files by content-hashed URLs,
-// which are immutable and sent gzip-compressed to clients that accept it;
+// which are immutable and sent as make compressed them, brotli or gzip,
+// to clients that accept it (make test runs make wasm first);
 // the whole first visit is under 800 KB on the wire; the HTML is
 // revalidated (304) on the next visit.
 func TestStaticAssets(t *testing.T) {
@@ -69,12 +71,13 @@ func TestStaticAssets(t *testing.T) {
 	want := map[string]bool{"app.js": false, "app.css": false, "wasm_exec.js": false, "validator.wasm": false}
 	for _, ref := range refs {
 		url := ref[1]
-		gzRes, gz := rawGet(t, s.url+url, "Accept-Encoding", "gzip, deflate, br")
+		gzRes, gz := rawGet(t, s.url+url, "Accept-Encoding", "gzip, deflate")
+		brRes, br := rawGet(t, s.url+url, "Accept-Encoding", "gzip, deflate, br")
 		plainRes, plain := rawGet(t, s.url+url)
 		if gzRes.StatusCode != 200 || plainRes.StatusCode != 200 {
 			t.Fatalf("%s: %d and %d", url, gzRes.StatusCode, plainRes.StatusCode)
 		}
-		wire += int64(len(gz))
+		wire += int64(len(br))
 		if cc := gzRes.Header.Get("Cache-Control"); cc != "public, max-age=31536000, immutable" {
 			t.Errorf("%s: Cache-Control %q", url, cc)
 		}
@@ -93,6 +96,16 @@ func TestStaticAssets(t *testing.T) {
 		if unzipped, err := io.ReadAll(zr); err != nil || !bytes.Equal(unzipped, plain) {
 			t.Errorf("%s: the gzip form is not the file (%v)", url, err)
 		}
+		// Brotli when accepted, decoded by Debian's brotli program.
+		if brRes.Header.Get("Content-Encoding") != "br" || len(br) >= len(gz) || brRes.Header.Get("ETag") == gzRes.Header.Get("ETag") {
+			t.Errorf("%s with br accepted: Content-Encoding %q, %d bytes (gzip %d), ETag %s", url, brRes.Header.Get("Content-Encoding"), len(br), len(gz), brRes.Header.Get("ETag"))
+		} else {
+			dec := exec.Command("brotli", "-d", "-c")
+			dec.Stdin = bytes.NewReader(br)
+			if out, err := dec.Output(); err != nil || !bytes.Equal(out, plain) {
+				t.Errorf("%s: the brotli form is not the file (%v)", url, err)
+			}
+		}
 		// The URL names the content: app.HASH.js with HASH from its bytes.
 		sum := sha256.Sum256(plain)
 		base := filepath.Base(url)
@@ -105,8 +118,11 @@ func TestStaticAssets(t *testing.T) {
 		}
 		want[name] = true
 		// What make precompressed is what goes out.
-		if made, err := os.ReadFile(filepath.Join("..", "..", "web", "upload", "gz", name+".gz")); err == nil && !bytes.Equal(made, gz) {
-			t.Errorf("%s: not the gzip form make wrote", url)
+		if made, err := os.ReadFile(filepath.Join("..", "..", "web", "upload", "gz", name+".gz")); err != nil || !bytes.Equal(made, gz) {
+			t.Errorf("%s: not the gzip form make wrote (%v; run make wasm)", url, err)
+		}
+		if made, err := os.ReadFile(filepath.Join("..", "..", "web", "upload", "gz", name+".br")); err != nil || !bytes.Equal(made, br) {
+			t.Errorf("%s: not the brotli form make wrote (%v; run make wasm, with the brotli program installed)", url, err)
 		}
 	}
 	for name, seen := range want {
@@ -134,25 +150,30 @@ func TestStaticAssets(t *testing.T) {
 	}
 }
 
-func TestAcceptsGzip(t *testing.T) {
-	for v, want := range map[string]bool{
-		"":                      false,
-		"gzip":                  true,
-		"GZIP":                  true,
-		"deflate, gzip;q=1.0":   true,
-		"br":                    false,
-		"*":                     true,
-		"gzip;q=0":              false,
-		"gzip; q=0.000, br":     false,
-		"identity, x-gzip-ish":  false,
-		"br;q=1, gzip;q=0.5, *": true,
+func TestAccepts(t *testing.T) {
+	for _, tc := range []struct {
+		header   string
+		gzip, br bool
+	}{
+		{"", false, false},
+		{"gzip", true, false},
+		{"GZIP", true, false},
+		{"deflate, gzip;q=1.0", true, false},
+		{"br", false, true},
+		{"gzip, deflate, br, zstd", true, true},
+		{"*", true, true},
+		{"gzip;q=0", false, false},
+		{"gzip; q=0.000, br", false, true},
+		{"identity, x-gzip-ish", false, false},
+		{"br;q=0, gzip;q=0.5, *", true, false},
+		{"*;q=0, gzip", true, false},
 	} {
 		r, _ := http.NewRequest("GET", "/", nil)
-		if v != "" {
-			r.Header.Set("Accept-Encoding", v)
+		if tc.header != "" {
+			r.Header.Set("Accept-Encoding", tc.header)
 		}
-		if got := acceptsGzip(r); got != want {
-			t.Errorf("Accept-Encoding %q: %v, want %v", v, got, want)
+		if g, b := accepts(r, "gzip"), accepts(r, "br"); g != tc.gzip || b != tc.br {
+			t.Errorf("Accept-Encoding %q: gzip %v br %v, want %v %v", tc.header, g, b, tc.gzip, tc.br)
 		}
 	}
 }
