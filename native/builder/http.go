@@ -485,16 +485,16 @@ func ArchiveName(id string, p Platform) string {
 }
 
 // build makes one archive into the cache, however many requests ask for it
-// at once, and returns it opened. Building costs the asking address a token
-// of its rate of new builds; the requests that join a build in progress pay
-// nothing.
+// at once, and returns it opened. Every request that finds the archive not
+// cached pays a token of its address's rate of new builds, before joining
+// the build: one address over its rate never fails another's download.
 func (s *Server) build(r *http.Request, addr netip.Addr, id string, rec *recipe, name string) (*os.File, error) {
-	v, err, _ := s.flight.Do(name, func() (any, error) {
+	if ok, wait := s.limits.build(addr); !ok {
+		return nil, limitedError(wait)
+	}
+	_, err, _ := s.flight.Do(name, func() (any, error) {
 		if s.cache.has(name) {
 			return nil, nil
-		}
-		if ok, wait := s.limits.build(addr); !ok {
-			return nil, limitedError(wait)
 		}
 		start := time.Now()
 		// Not the request's context: the others waiting for this build
@@ -514,7 +514,6 @@ func (s *Server) build(r *http.Request, addr netip.Addr, id string, rec *recipe,
 		s.log.Info("archive built", "id", id, "platform", rec.platform, "took", time.Since(start).Round(time.Millisecond))
 		return nil, nil
 	})
-	_ = v
 	if err != nil {
 		return nil, err
 	}
