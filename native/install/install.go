@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/seattletestbed/seattle-installer/native/nodeman"
 	"github.com/seattletestbed/seattle-installer/native/resource"
 
 	"github.com/seattletestbed/seattle-installer/wasm/plan"
@@ -29,8 +30,22 @@ type Options struct {
 	GOARCH  string // for the fallback maximums; "" means this machine's
 	// AssetsDir is where copies of vessel.restrictions and resources.offcut
 	// beside the installer are looked for (they win over the built-in
-	// ones); "" uses the built-in ones.
+	// ones); "" uses the built-in ones. nodeman.cfg and start_seattle.sh
+	// (.bat) ship there too.
 	AssetsDir string
+
+	// The node manager's configuration (SPEC.md, "nodeman.cfg").
+	NM             []nodeman.Pref // --nm-ip, --nm-iface, in the order given
+	Repy           []nodeman.Pref // --repy-ip, --repy-iface, in the order given
+	RepyNoOtherIPs bool           // --repy-nootherips
+	RepyPrepend    []string       // --repy-prepend, split at blanks
+	OnlyNetwork    bool           // write only the network configuration into nodeman.cfg
+	KeyBits        int            // the node's RSA key size; 0 means seattlekey.DefaultBits
+
+	// Starting the node.
+	NoStartup    bool     // --disable-startup-script: do not start at boot
+	NoStart      bool     // --no-start: do not start now
+	StartCommand []string // --start-command, when the bundle ships no start_seattle.sh
 }
 
 // Plan is the donation worked out from the maximums (SPEC.md steps 4 to
@@ -67,6 +82,23 @@ type Result struct {
 	// Cause is the error behind a failure, for logs and the terminal;
 	// a window never shows its text.
 	Cause error `json:"-"`
+	// Node says what became of the node after its state: keys, start at
+	// boot, started; nil when the install did not get that far.
+	Node *NodeStatus
+}
+
+// NodeStatus is what the install did after the state, for the summary.
+type NodeStatus struct {
+	Config  string // path of nodeman.cfg
+	Running bool
+	PID     int    // of the start command, when Running
+	Log     string // where the node's output goes
+	NotRun  string // why the node is not running, when it is not
+	Boot    string // how it starts at boot ("" when it does not)
+	NoBoot  string // why it does not start at boot, and how to do it by hand
+	Notes   []string
+	// Summary is the above in plain sentences, for the terminal and the window.
+	Summary []string
 }
 
 // ErrDeclined is returned when the donor does not continue with defaults.

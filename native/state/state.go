@@ -29,19 +29,20 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/seattletestbed/seattle-installer/native/servicelog"
 )
 
 // Names in the install directory.
 const (
 	VesseldictFile = "vesseldict"                  // the node manager's dictionary; its presence means installed
-	ServiceLogFile = "installInfo"                 // the service log the install log is appended to
+	ServiceLogFile = servicelog.OldFile            // the service log the install log is appended to (then .new)
 	TempLogFile    = "installer_benchmark.log"     // the install log until the install succeeds
 	ManifestFile   = ".seattle-installer.manifest" // what the install wrote, for Uninstall
 
 	stagingDir  = ".seattle-installer.staging"
 	commitDir   = ".seattle-installer.commit"
-	journalFile = ".journal"          // inside commitDir: the entries to move, in order
-	origLogFile = ".installInfo.orig" // inside commitDir: the service log as it was
+	journalFile = ".journal" // inside commitDir: the entries to move, in order
 )
 
 // ErrAlreadyInstalled means the directory already holds a vesseldict.
@@ -60,6 +61,8 @@ type Install struct {
 	// (TempLogFile, which the caller has closed) is removed.
 	LogText []byte
 	LogEnd  string
+	// Files go into place in the same commit, before the vesseldict.
+	Files []File
 }
 
 // Written is what a successful Write put in place.
@@ -174,7 +177,14 @@ func Write(ctx context.Context, dir string, in Install, step Step) (*Written, er
 			manifest = append(manifest, "file "+v.Name+"/"+f)
 		}
 	}
-	var clash []string
+	logFiles, err := serviceLogFiles(t, in)
+	if err != nil {
+		return nil, err
+	}
+	files, fileLines, clash, err := planFiles(t, append(append([]File(nil), in.Files...), logFiles...))
+	if err != nil {
+		return nil, err
+	}
 	for _, name := range append(append([]string(nil), entries...), ManifestFile) {
 		if t.exists(name) {
 			clash = append(clash, name)
@@ -186,17 +196,15 @@ func Write(ctx context.Context, dir string, in Install, step Step) (*Written, er
 	if len(clash) > 0 {
 		return nil, fmt.Errorf("%s already holds %s, from an earlier install or someone else; the install does not overwrite them: move them away or choose another directory", dir, strings.Join(clash, ", "))
 	}
-	oldLog, err := t.expect(ServiceLogFile, false)
-	if err != nil {
-		return nil, err
-	}
-	if !oldLog {
-		manifest = append(manifest, "file "+ServiceLogFile)
-	}
+	manifest = append(manifest, fileLines...)
 	manifest = append(manifest, "file "+VesseldictFile)
-	entries = append(entries, ManifestFile, ServiceLogFile, VesseldictFile)
+	entries = append(entries, ManifestFile)
+	for _, f := range files {
+		entries = append(entries, f.Name)
+	}
+	entries = append(entries, VesseldictFile)
 
-	if err := stage(ctx, t, in, prepend, manifest, entries, oldLog, step); err != nil {
+	if err := stage(ctx, t, in, prepend, manifest, entries, files, step); err != nil {
 		if !t.exists(stagingDir) {
 			return nil, err
 		}
@@ -246,7 +254,7 @@ func Write(ctx context.Context, dir string, in Install, step Step) (*Written, er
 const maxServiceLog = 256 << 20
 
 // stage writes every entry into the staging directory and syncs it.
-func stage(ctx context.Context, t *dirTree, in Install, prepend, manifest, entries []string, oldLog bool, step Step) error {
+func stage(ctx context.Context, t *dirTree, in Install, prepend, manifest, entries []string, files []File, step Step) error {
 	Checkpoint("create the staging directory")
 	if err := t.root.Mkdir(stagingDir, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", t.path(stagingDir), err)
@@ -295,26 +303,10 @@ func stage(ctx context.Context, t *dirTree, in Install, prepend, manifest, entri
 	}
 	advance("wrote the vesseldict")
 
-	var logText []byte
-	if oldLog {
-		// The old service log is read only when it is a regular file of
-		// ours; a copy of it is kept for an undo.
-		b, err := t.readOwn(ServiceLogFile, maxServiceLog)
-		if err != nil {
-			return fmt.Errorf("read the service log: %w", err)
-		}
-		Checkpoint("keep the service log as it was")
-		if err := writeFile(t, stagingDir+"/"+origLogFile, b); err != nil {
-			return err
-		}
-		logText = b
-	}
-	logText = append(logText, in.LogText...)
-	logText = append(logText, in.LogEnd...)
-	if err := writeFile(t, stagingDir+"/"+ServiceLogFile, logText); err != nil {
+	if err := stageFiles(t, files); err != nil {
 		return err
 	}
-	advance("appended the install log to " + ServiceLogFile)
+	advance("staged nodeman.cfg and the other files, and appended the install log to the service log")
 
 	if err := writeFile(t, stagingDir+"/"+ManifestFile, manifestText(manifest)); err != nil {
 		return err
@@ -342,7 +334,8 @@ func undo(t *dirTree, entries []string, err error) error {
 // rollBack moves the directory back to before a commit that had not reached
 // its vesseldict: every entry no longer in the commit directory was moved
 // into place by it (Write refuses to start when any of them existed), so it
-// is removed, and the service log is restored.
+// is removed, and the files it replaced (the service log, nodeman.cfg) are
+// restored.
 func rollBack(t *dirTree, entries []string) error {
 	var errs []error
 	for i := len(entries) - 1; i >= 0; i-- {
@@ -351,14 +344,11 @@ func rollBack(t *dirTree, entries []string) error {
 			continue
 		}
 		Checkpoint("undo " + name)
-		if name == ServiceLogFile {
-			orig := commitDir + "/" + origLogFile
-			if t.exists(orig) {
-				if err := t.rename(orig, name); err != nil {
-					errs = append(errs, fmt.Errorf("restore %s: %w", t.path(name), err))
-				}
-				continue
+		if restored, err := restoreOriginal(t, name); restored {
+			if err != nil {
+				errs = append(errs, err)
 			}
+			continue
 		}
 		if err := t.removeAll(name); err != nil {
 			errs = append(errs, fmt.Errorf("remove %s: %w", t.path(name), err))
@@ -487,8 +477,12 @@ func syncTree(t *dirTree, name string) error {
 // syncTree syncs it later. Tests may pause it half-way (see Checkpoint) to
 // leave a partial file behind.
 func writeFile(t *dirTree, name string, data []byte) error {
+	return writeFileMode(t, name, data, 0o644)
+}
+
+func writeFileMode(t *dirTree, name string, data []byte, mode fs.FileMode) error {
 	Checkpoint("create " + rel(name))
-	f, err := t.create(name, 0o644)
+	f, err := t.create(name, mode)
 	if err != nil {
 		return fmt.Errorf("create %s: %w", t.path(name), err)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"syscall"
@@ -82,8 +83,9 @@ func TestWriteInstallsEverything(t *testing.T) {
 	if fmt.Sprint(names(got)) != fmt.Sprint(want) {
 		t.Errorf("the directory holds\n%v\nwant\n%v", names(got), want)
 	}
-	if got[ServiceLogFile] != "line one\nline two\ndone\n" {
-		t.Errorf("installInfo = %q", got[ServiceLogFile])
+	// One service-log message: TIME:PID-N: and the whole install log.
+	if !regexp.MustCompile(`^\d+\.\d+:PID-\d+:line one\nline two\ndone\n$`).MatchString(got[ServiceLogFile]) {
+		t.Errorf("installInfo.old = %q", got[ServiceLogFile])
 	}
 	dict, _ := Vesseldict(in.Vessels)
 	if got[VesseldictFile] != string(dict) {
@@ -113,8 +115,8 @@ func TestWriteAppendsToAnExistingServiceLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(filepath.Join(dir, ServiceLogFile))
-	if string(b) != "older entries\nline one\nline two\ndone\n" {
-		t.Errorf("installInfo = %q", b)
+	if !regexp.MustCompile(`^older entries\n\d+\.\d+:PID-\d+:line one\nline two\ndone\n$`).MatchString(string(b)) {
+		t.Errorf("installInfo.old = %q", b)
 	}
 	m, _ := os.ReadFile(filepath.Join(dir, ManifestFile))
 	if strings.Contains(string(m), "file "+ServiceLogFile) {
@@ -310,7 +312,8 @@ func TestUninstall(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := names(tree(t, dir))
-	want := []string{"nmmain.py", "resource.v5", "v2/", "v2/program.r2py"}
+	// The service log stays: it is the record of what happened here.
+	want := []string{ServiceLogFile, "nmmain.py", "resource.v5", "v2/", "v2/program.r2py"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("after uninstall the directory holds %v, want %v", got, want)
 	}
@@ -390,4 +393,73 @@ func BenchmarkWrite10Vessels(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func TestWriteFiles(t *testing.T) {
+	shipped := []byte("{'seattle_installed': False}\n")
+	offcut := []byte("resource cpu .002\n")
+	files := func() []File {
+		return []File{
+			{Name: "nodeman.cfg", Data: []byte("{'seattle_installed': True, 'privatekey': 'secret'}\n"), Mode: 0o600, Replace: true},
+			{Name: "resources.offcut", Data: offcut, SameOK: true},
+			{Name: ".seattle-installer.node", Data: []byte("{}\n")},
+		}
+	}
+	t.Run("replaces_nodeman_cfg_0600_and_lists_only_what_it_created", func(t *testing.T) {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "nodeman.cfg"), shipped, 0o644)
+		os.WriteFile(filepath.Join(dir, "resources.offcut"), offcut, 0o644)
+		in := testInstall(t, dir)
+		in.Files = files()
+		if _, err := Write(context.Background(), dir, in, nil); err != nil {
+			t.Fatal(err)
+		}
+		st, err := os.Stat(filepath.Join(dir, "nodeman.cfg"))
+		if err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("nodeman.cfg: %v, mode %v", err, st.Mode())
+		}
+		m, _ := os.ReadFile(filepath.Join(dir, ManifestFile))
+		for line, want := range map[string]bool{"file nodeman.cfg": false, "file resources.offcut": false, "file .seattle-installer.node": true, "file " + ServiceLogFile: false} {
+			if strings.Contains(string(m), line+"\n") != want {
+				t.Errorf("manifest lists %q: %v, want %v", line, !want, want)
+			}
+		}
+	})
+	t.Run("an_undo_restores_the_shipped_nodeman_cfg", func(t *testing.T) {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "nodeman.cfg"), shipped, 0o644)
+		before := tree(t, dir)
+		in := testInstall(t, dir)
+		before[TempLogFile] = tree(t, dir)[TempLogFile]
+		in.Files = files()
+		ctx, cancel := context.WithCancel(context.Background())
+		_, err := Write(ctx, dir, in, func(_ float64, detail string) {
+			if detail == "moved nodeman.cfg into place" {
+				cancel()
+			}
+		})
+		if err == nil {
+			t.Fatal("Write went on after the cancel")
+		}
+		if got := tree(t, dir); fmt.Sprint(got) != fmt.Sprint(before) {
+			t.Errorf("after the undo the directory holds %v, want %v", names(got), names(before))
+		}
+	})
+	t.Run("a_different_offcut_is_a_clash", func(t *testing.T) {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "resources.offcut"), []byte("someone else's"), 0o644)
+		in := testInstall(t, dir)
+		in.Files = files()
+		if _, err := Write(context.Background(), dir, in, nil); err == nil || !strings.Contains(err.Error(), "resources.offcut") {
+			t.Errorf("Write: %v", err)
+		}
+	})
+	t.Run("a_hostile_name", func(t *testing.T) {
+		dir := t.TempDir()
+		in := testInstall(t, dir)
+		in.Files = []File{{Name: "../escape", Data: []byte("x")}}
+		if _, err := Write(context.Background(), dir, in, nil); err == nil {
+			t.Error("wrote ../escape")
+		}
+	})
 }
