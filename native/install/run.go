@@ -18,7 +18,10 @@ import (
 
 	"github.com/seattletestbed/seattle-installer/native/assets"
 	"github.com/seattletestbed/seattle-installer/native/benchmark"
+	"github.com/seattletestbed/seattle-installer/native/nodeman"
 	"github.com/seattletestbed/seattle-installer/native/resource"
+	"github.com/seattletestbed/seattle-installer/native/servicelog"
+	"github.com/seattletestbed/seattle-installer/native/startup"
 	"github.com/seattletestbed/seattle-installer/native/state"
 	"github.com/seattletestbed/seattle-installer/wasm/vesselinfo"
 )
@@ -152,6 +155,18 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		return r.failure(PhaseVesselinfo, res, fmt.Errorf("install directory %q: %w", o.Dir, err), OutcomeFailed, RemedyChooseDir)
 	}
 	o.Dir, res.Dir = dir, dir
+	if o.OnlyNetwork {
+		return r.onlyNetwork(res)
+	}
+	// As the original, a node whose nodeman.cfg says installed is not
+	// installed again (unless it is this installer's, half done: below).
+	if !o.DryRun && configInstalled(dir) && !nodePending(dir) {
+		servicelog.Log(dir, "An install attempt was refused: "+nodeman.File+" says this node is installed already.")
+		res.Outcome, res.Remedy, res.Phase = OutcomeAlreadyInstalled, RemedyUninstall, PhaseVesselinfo
+		res.Message = fmt.Sprintf("%s already holds an installed Seattle node (its %s says 'seattle_installed': True), so nothing was changed.", dir, nodeman.File)
+		res.Cause = fmt.Errorf("%s: %w", dir, state.ErrAlreadyInstalled)
+		return res, res.Cause
+	}
 
 	if !o.DryRun {
 		err := r.prepare()
@@ -169,6 +184,17 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 				res.Outcome, res.Remedy = OutcomeUnsafeDir, RemedyChooseDir
 				res.Message = sentence(err.Error())
 				return res, err
+			}
+			if errors.Is(err, state.ErrAlreadyInstalled) || errors.Is(err, errCompleted) {
+				if rec, rerr := startup.ReadRecord(dir); rerr == nil && rec.Pending() {
+					// Killed after the commit: finish starting the node.
+					res.OK = true
+					res.Outcome, res.Cause = OutcomeCompleted, nil
+					res.LogPath = filepath.Join(dir, state.ServiceLogFile)
+					res.Node = r.finishNode(ctx, rec)
+					res.Message = fmt.Sprintf("An earlier install into %s was interrupted after its state was complete; this run finished it. The install log is %s.", dir, res.LogPath)
+					return res, nil
+				}
 			}
 			if errors.Is(err, state.ErrAlreadyInstalled) {
 				res.Outcome, res.Remedy = OutcomeAlreadyInstalled, RemedyUninstall
@@ -253,6 +279,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		res.OK = true
 		res.Outcome = OutcomePlanned
 		res.Message = fmt.Sprintf("Dry run: this is what %s%% of this machine would give the %d vessel%s; nothing was written.", strconv.FormatFloat(o.Percent, 'f', -1, 64), len(plan.Vessels), plural(len(plan.Vessels)))
+		res.Node = &NodeStatus{Summary: r.planNode(ctx)}
 		return res, nil
 	}
 
@@ -260,6 +287,13 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	r.start(PhaseWrite, "writing the state into "+dir)
 	in, err := r.stateInstall(plan, vessels)
 	if err != nil {
+		return r.failure(PhaseWrite, res, err, OutcomeFailed, RemedySendLog)
+	}
+	rec, err := r.nodePlan(ctx)
+	if err != nil {
+		return r.failure(PhaseWrite, res, err, OutcomeFailed, RemedySendLog)
+	}
+	if in.Files, err = r.nodeFiles(ctx, rec); err != nil {
 		return r.failure(PhaseWrite, res, err, OutcomeFailed, RemedySendLog)
 	}
 	var names []string
@@ -297,6 +331,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	res.Files = w.Files
 	res.Message = fmt.Sprintf("Installed %d vessel%s into %s, donating %s%% of this machine: %s. The install log is %s.",
 		len(plan.Vessels), plural(len(plan.Vessels)), dir, strconv.FormatFloat(o.Percent, 'f', -1, 64), resource.Headline(plan.Donated), res.LogPath)
+	res.Node = r.finishNode(ctx, rec)
 	return res, nil
 }
 

@@ -97,7 +97,7 @@ func TestRunInstallsFromMeasurements(t *testing.T) {
 	if !res.OK || res.Plan == nil || len(res.Files) == 0 {
 		t.Fatalf("result %+v", res)
 	}
-	want := []string{".seattle-installer.manifest", "installInfo", "resource.v1", "resource.v2", "resource.v3", "resource.v4", "v1", "v2", "v3", "v4", "vesseldict"}
+	want := []string{".seattle-installer.manifest", "installInfo.old", "nodeman.cfg", "resource.v1", "resource.v2", "resource.v3", "resource.v4", "resources.offcut", "v1", "v2", "v3", "v4", "vesseldict"}
 	if got := listing(t, dir); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("the directory holds %v, want %v", got, want)
 	}
