@@ -163,7 +163,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	if !o.DryRun && configInstalled(dir) && !nodePending(dir) {
 		servicelog.Log(dir, "An install attempt was refused: "+nodeman.File+" says this node is installed already.")
 		res.Outcome, res.Remedy, res.Phase = OutcomeAlreadyInstalled, RemedyUninstall, PhaseVesselinfo
-		res.Message = fmt.Sprintf("%s already holds an installed Seattle node (its %s says 'seattle_installed': True), so nothing was changed.", dir, nodeman.File)
+		res.Message = fmt.Sprintf("%s already holds a Seattle install (its %s says 'seattle_installed': True), so nothing was changed.", dir, nodeman.File)
 		res.Cause = fmt.Errorf("%s: %w", dir, state.ErrAlreadyInstalled)
 		return res, res.Cause
 	}

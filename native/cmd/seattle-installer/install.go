@@ -205,8 +205,10 @@ func installHeadless(ctx context.Context, e *env, opts install.Options, asJSON, 
 		fmt.Fprintln(e.stdout)
 	}
 	fmt.Fprintln(e.stdout, res.Message)
-	if !res.DryRun && len(res.Files) > 0 {
-		fmt.Fprintf(e.stdout, "The state is in %s; remove it with: seattle-installer uninstall --dir %s\n", res.Dir, res.Dir)
+	if res.Node != nil {
+		for _, line := range res.Node.Summary {
+			fmt.Fprintln(e.stdout, line)
+		}
 	}
 	return exitOK
 }

@@ -87,17 +87,34 @@ func TestInstallEndToEnd(t *testing.T) {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 	}
 	for _, s := range []string{"Plan: 10% of this computer for 4 vessels: ", "v1  40% of the donation  owner 1234…6789", "Ports                 63100-63139",
-		"Installed 4 vessels into " + dir, "The install log is " + filepath.Join(dir, "installInfo"), "uninstall --dir " + dir} {
+		"Installed 4 vessels into " + dir, "The install log is " + filepath.Join(dir, "installInfo.old"), "uninstall --dir " + dir,
+		"The node is not running: no node program is bundled (no start_seattle.sh in " + dir + ", and no --start-command).",
+		"It does not start at boot: no node program is bundled"} {
 		if !strings.Contains(r.stdout, s) {
 			t.Errorf("stdout lacks %q:\n%s", s, r.stdout)
 		}
 	}
-	want := ".seattle-installer.manifest installInfo resource.v1 resource.v2 resource.v3 resource.v4 v1/ v2/ v3/ v4/ vesseldict"
+	want := ".seattle-installer.manifest installInfo.old nodeman.cfg resource.v1 resource.v2 resource.v3 resource.v4 resources.offcut v1/ v2/ v3/ v4/ vesseldict"
 	if got := pathsOf(treeOf(t, dir)); got != want {
 		t.Errorf("the directory holds %s\nwant %s", got, want)
 	}
+	// The node manager reads nodeman.cfg with Python: installed, with a
+	// valid 2048-bit key pair (the default), readable by this user only.
+	out, err := exec.Command("python3", "-c", `import ast, sys, math
+d = ast.literal_eval(open(sys.argv[1]).read())
+n, e = d['publickey']['n'], d['publickey']['e']
+dd, p, q = d['privatekey']['d'], d['privatekey']['p'], d['privatekey']['q']
+lam = (p-1)*(q-1)//math.gcd(p-1, q-1)
+print(d['seattle_installed'], n == p*q, e*dd % lam == 1, n.bit_length(), d['service_vessel'], d['networkrestrictions']['nm_restricted'])`,
+		filepath.Join(dir, "nodeman.cfg")).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "True True True 2048 v2 False" {
+		t.Errorf("python3 read nodeman.cfg: %v %s", err, out)
+	}
+	if st, err := os.Stat(filepath.Join(dir, "nodeman.cfg")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("nodeman.cfg: %v, mode %v, want 0600", err, st.Mode())
+	}
 	// The node manager reads the vesseldict with Python.
-	out, err := exec.Command("python3", "-c", `import ast, sys
+	out, err = exec.Command("python3", "-c", `import ast, sys
 d = ast.literal_eval(open(sys.argv[1]).read())
 print(sorted(d), d['v1']['ownerkey'], len(d['v1']['userkeys']), d['v4']['resourcefilename'], d['v2']['status'])`,
 		filepath.Join(dir, "vesseldict")).CombinedOutput()
@@ -299,8 +316,12 @@ func TestUninstall(t *testing.T) {
 			t.Errorf("stdout lacks %q:\n%s", s, r.stdout)
 		}
 	}
-	if got := pathsOf(treeOf(t, dir)); got != "nmmain.py v3/ v3/uploaded.r2py" {
+	// The service log stays, with the uninstall in it.
+	if got := pathsOf(treeOf(t, dir)); got != "installInfo.old nmmain.py v3/ v3/uploaded.r2py" {
 		t.Errorf("after uninstall: %s", got)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "installInfo.old")); !strings.Contains(string(b), ":Uninstalled: ") {
+		t.Errorf("the service log does not record the uninstall:\n%s", b)
 	}
 	r = runBinary(t, "", "uninstall", "--dir", dir)
 	if r.code != exitFail || !strings.Contains(r.stderr, "nothing to remove") {

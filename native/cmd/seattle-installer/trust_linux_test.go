@@ -329,8 +329,8 @@ func TestUninstallDoesNotFollowAVesselDirectoryLink(t *testing.T) {
 	if !strings.Contains(r.stderr, "not removed") {
 		t.Errorf("stderr does not say what was not removed:\n%s", r.stderr)
 	}
-	if got := pathsOf(treeOfNoFollow(t, dir)); got != "v1" {
-		t.Errorf("after uninstall the directory holds %s, want only the link v1", got)
+	if got := pathsOf(treeOfNoFollow(t, dir)); got != "installInfo.old v1" {
+		t.Errorf("after uninstall the directory holds %s, want only the service log and the link v1", got)
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	iofs "io/fs"
 
+	"github.com/seattletestbed/seattle-installer/native/install"
+	"github.com/seattletestbed/seattle-installer/native/servicelog"
 	"github.com/seattletestbed/seattle-installer/native/state"
 )
 
@@ -18,20 +20,24 @@ func init() {
 	})
 }
 
-func runUninstall(_ context.Context, e *env, args []string) int {
+func runUninstall(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("uninstall", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	dir := fs.String("dir", installerDir(), "the install `DIR`ectory")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: seattle-installer uninstall [--dir DIR]
 
-Removes what an install wrote into DIR, as the manifest it left there
-(`+state.ManifestFile+`) lists it: the vesseldict first, then the resource files,
-the files copied into the vessel directories, the vessel directories, and
-the service log if the install created it. Files added since (by the node
-manager or by programs in the vessels) are kept, and so are the directories
-that hold them; the command lists them. An install that was interrupted is
-undone or finished first.
+First stops the node the install started and removes its start at boot
+(the systemd unit, crontab line, LaunchAgent or Run registry value), and
+puts back the nodeman.cfg the install replaced. Then removes what the
+install wrote into DIR, as the manifest it left there (`+state.ManifestFile+`)
+lists it: the vesseldict first, then the resource files, the files copied
+into the vessel directories, the vessel directories, nodeman.cfg when the
+install created it. Files added since (by the node manager or by programs
+in the vessels) are kept, and so are the directories that hold them; the
+command lists them. The service log (installInfo.old, .new) and the node's
+output (start_seattle.log) stay, and the uninstall is logged there. An
+install that was interrupted is undone or finished first.
 
 Exit status: 0 removed; 1 nothing to remove or a removal failed (run it
 again to finish); 2 usage error.
@@ -63,6 +69,14 @@ Flags:
 		return exitFail
 	}
 	defer lock.Release()
+	took, err := install.TakeBack(ctx, *dir)
+	for _, s := range took {
+		fmt.Fprintln(e.stdout, s)
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "uninstall: %v. Nothing else was removed; fix the cause and run uninstall again.\n", err)
+		return exitFail
+	}
 	u, err := state.Uninstall(*dir)
 	if u != nil {
 		for _, p := range u.Removed {
@@ -83,6 +97,7 @@ Flags:
 		fmt.Fprintf(e.stderr, "uninstall: %v. What was removed is listed above; fix the cause and run uninstall again to finish.\n", err)
 		return exitFail
 	}
+	servicelog.Log(*dir, fmt.Sprintf("Uninstalled: %d files and directories removed, %d kept", len(u.Removed), len(u.Kept)))
 	fmt.Fprintf(e.stdout, "Uninstalled from %s.\n", *dir)
 	return exitOK
 }
