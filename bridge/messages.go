@@ -198,6 +198,7 @@ type Result struct {
 	Log     string   `json:"log"`   // the install log
 	Files   []string `json:"files"` // what the install wrote
 	Vessels []string `json:"vessels"`
+	Node    []string `json:"node"` // what became of the node: running, start at boot, how to stop and uninstall
 }
 
 // Error answers a page message the host could not take. The connection stays.

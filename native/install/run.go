@@ -158,15 +158,6 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	if o.OnlyNetwork {
 		return r.onlyNetwork(res)
 	}
-	// As the original, a node whose nodeman.cfg says installed is not
-	// installed again (unless it is this installer's, half done: below).
-	if !o.DryRun && configInstalled(dir) && !nodePending(dir) {
-		servicelog.Log(dir, "An install attempt was refused: "+nodeman.File+" says this node is installed already.")
-		res.Outcome, res.Remedy, res.Phase = OutcomeAlreadyInstalled, RemedyUninstall, PhaseVesselinfo
-		res.Message = fmt.Sprintf("%s already holds a Seattle install (its %s says 'seattle_installed': True), so nothing was changed.", dir, nodeman.File)
-		res.Cause = fmt.Errorf("%s: %w", dir, state.ErrAlreadyInstalled)
-		return res, res.Cause
-	}
 
 	if !o.DryRun {
 		err := r.prepare()
@@ -195,6 +186,13 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 					res.Message = fmt.Sprintf("An earlier install into %s was interrupted after its state was complete; this run finished it. The install log is %s.", dir, res.LogPath)
 					return res, nil
 				}
+			}
+			if errors.Is(err, errConfigInstalled) {
+				servicelog.Log(dir, "An install attempt was refused: "+nodeman.File+" says this node is installed already.")
+				res.Outcome, res.Remedy = OutcomeAlreadyInstalled, RemedyUninstall
+				res.Message = fmt.Sprintf("%s already holds a Seattle install (its %s says 'seattle_installed': True), so nothing was changed.", dir, nodeman.File)
+				res.Cause = fmt.Errorf("%s: %w", dir, state.ErrAlreadyInstalled)
+				return res, res.Cause
 			}
 			if errors.Is(err, state.ErrAlreadyInstalled) {
 				res.Outcome, res.Remedy = OutcomeAlreadyInstalled, RemedyUninstall
@@ -357,6 +355,9 @@ func (r *runner) reopenLog() {
 
 var errCompleted = errors.New("an interrupted install was completed")
 
+// errConfigInstalled: the install directory's nodeman.cfg says installed.
+var errConfigInstalled = errors.New("nodeman.cfg says installed")
+
 // prepare finishes or undoes an interrupted install, refuses an installed
 // directory, and opens the temporary log.
 //
@@ -392,6 +393,12 @@ func (r *runner) prepare() error {
 		return err
 	} else if ok {
 		return state.ErrAlreadyInstalled
+	}
+	// As the original, a node whose nodeman.cfg says installed is not
+	// installed again; checked before the install log is opened, so
+	// nothing is touched.
+	if configInstalled(dir) && !nodePending(dir) {
+		return errConfigInstalled
 	}
 	r.logPath = filepath.Join(dir, state.TempLogFile)
 	f, err := state.OpenTempLog(dir)

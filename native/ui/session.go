@@ -141,9 +141,12 @@ func readBounded(path string, limit int64) ([]byte, error) {
 }
 
 func resultMessage(res *install.Result, err error) *bridge.Result {
-	m := &bridge.Result{Files: []string{}, Vessels: []string{}, Details: []string{}}
+	m := &bridge.Result{Files: []string{}, Vessels: []string{}, Details: []string{}, Node: []string{}}
 	if res != nil {
 		m.OK, m.Dir, m.Log = res.OK, res.Dir, res.LogPath
+		if res.Node != nil {
+			m.Node = append(m.Node, res.Node.Summary...)
+		}
 		m.Files = append(m.Files, res.Files...)
 		if res.OK && res.Plan != nil {
 			for _, v := range res.Plan.Vessels {

@@ -529,6 +529,14 @@
     stage('after');
     $('after-title').textContent = m.ok ? 'Installed' : 'The install did not finish';
     $('summary-message').textContent = m.message;
+    // What became of the node: running, start at boot, how to uninstall.
+    const nodeList = $('node-summary');
+    nodeList.replaceChildren(...(m.node || []).map((line) => {
+      const li = document.createElement('li');
+      li.textContent = line;
+      return li;
+    }));
+    nodeList.hidden = !(m.node && m.node.length);
     const n = m.vessels.length;
     $('vessels-created-label').textContent = 'Vessels';
     $('vessels-created').textContent = m.ok ? n + ' created: ' + m.vessels.join(', ') : 'none created';

@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/seattletestbed/seattle-installer/native/internal/testbin"
+	"github.com/seattletestbed/seattle-installer/native/nodeman"
 	"github.com/seattletestbed/seattle-installer/native/state"
+	"github.com/seattletestbed/seattle-installer/wasm/seattlekey"
 )
 
 const (
@@ -398,6 +400,13 @@ func TestKilledAtAnyMoment(t *testing.T) {
 				}
 				continue
 			}
+			if name == "nodeman.cfg" {
+				// Its keys are new in every install; the rest is the same.
+				if g, ok := got[name]; !ok || !sameConfig(g, text) {
+					t.Errorf("nodeman.cfg is missing, or incomplete, or differs from an uninterrupted install's:\n%s", g)
+				}
+				continue
+			}
 			if g, ok := got[name]; !ok || g != text {
 				t.Errorf("%s is missing or differs from an uninterrupted install", name)
 			}
@@ -433,6 +442,9 @@ func TestKilledAtAnyMoment(t *testing.T) {
 				for name, text := range got {
 					if strings.HasPrefix(name, ".seattle-installer.") || name == state.TempLogFile || name == state.ServiceLogFile {
 						continue
+					}
+					if name == "nodeman.cfg" && sameConfig(text, want[name]) {
+						continue // whole, with its keys
 					}
 					if w, ok := want[name]; !ok || w != text {
 						t.Errorf("after the kill %s is in the directory, and not as an install writes it", name)
@@ -492,7 +504,7 @@ func TestKilledAtAnyMoment(t *testing.T) {
 		if r := runBinary(t, "", "uninstall", "--dir", dir); r.code != exitOK {
 			t.Fatalf("uninstall killed at %q: the rerun failed: %s", cp, r.stderr)
 		}
-		if got := pathsOf(treeOf(t, dir)); got != "nmmain.py" {
+		if got := pathsOf(treeOf(t, dir)); got != state.ServiceLogFile+" nmmain.py" {
 			t.Errorf("uninstall killed at %q, rerun: the directory holds %s", cp, got)
 		}
 	}
@@ -571,4 +583,25 @@ func TestInstallReadOnlyDirectory(t *testing.T) {
 		t.Errorf("the log %s: %v\n%s", path, err, log)
 	}
 	os.Remove(path)
+}
+
+// sameConfig reports whether two nodeman.cfg texts are the same but for
+// the key pair, and a holds a valid one.
+func sameConfig(a, b string) bool {
+	da, err1 := nodeman.Read([]byte(a))
+	db, err2 := nodeman.Read([]byte(b))
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	k, err := nodeman.Keys(da)
+	if err != nil || !seattlekey.Matches(k.Public, k.Private) {
+		return false
+	}
+	for _, d := range []*nodeman.Dict{da, db} {
+		d.Delete("publickey")
+		d.Delete("privatekey")
+	}
+	fa, _ := nodeman.Format(da)
+	fb, _ := nodeman.Format(db)
+	return fa == fb
 }

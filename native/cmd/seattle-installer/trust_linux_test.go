@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -108,26 +109,32 @@ func TestConcurrentRunsInOneDirectory(t *testing.T) {
 			if !uninstalled || len(winners) != 1 {
 				t.Fatalf("round %d: no install is left, yet %d installs and no uninstall succeeded: %s", round, len(winners), pathsOf(files))
 			}
+			delete(files, "installInfo.old") // the service log stays
+			os.Remove(filepath.Join(dir, "installInfo.old"))
 			if len(files) != 0 {
 				t.Fatalf("round %d: the uninstall left %s", round, pathsOf(files))
 			}
 			continue
 		}
-		log := files["installInfo"]
-		winner := -1
+		log := files["installInfo.old"]
+		// The service log outlives an uninstall: after one, it holds the
+		// uninstalled install's log too, before the winner's.
+		winner, at := -1, -1
 		for _, i := range winners {
-			if strings.Contains(log, runs[i].vi) {
-				if winner >= 0 {
+			if p := strings.LastIndex(log, runs[i].vi); p >= 0 {
+				if winner >= 0 && !uninstalled {
 					t.Fatalf("round %d: two installs' logs are in installInfo:\n%s", round, log)
 				}
-				winner = i
+				if p > at {
+					winner, at = i, p
+				}
 			}
 		}
 		if winner < 0 {
 			t.Fatalf("round %d: installInfo holds the log of no install that exited 0:\n%s", round, log)
 		}
 		w := runs[winner]
-		want := []string{".seattle-installer.manifest", "installInfo", "vesseldict"}
+		want := []string{".seattle-installer.manifest", "installInfo.old", "nodeman.cfg", "resources.offcut", "vesseldict"}
 		for k := 1; k <= w.vessels; k++ {
 			want = append(want, fmt.Sprintf("resource.v%d", k), fmt.Sprintf("v%d/", k))
 		}
@@ -140,20 +147,21 @@ func TestConcurrentRunsInOneDirectory(t *testing.T) {
 			t.Fatalf("round %d: the directory holds %s, want exactly %v", round, pathsOf(files), want)
 		}
 		for i, r := range runs {
-			if i != winner && r.vi != "" && strings.Contains(log, r.vi) {
+			if i != winner && r.vi != "" && strings.Contains(log, r.vi) && !(uninstalled && slices.Contains(winners, i)) {
 				t.Fatalf("round %d: run %d's log is inside the winner's installInfo:\n%s", round, i, log)
 			}
 		}
-		if got := strings.Count(log, "=== seattle-installer install"); got != 1 {
-			t.Fatalf("round %d: installInfo holds %d install logs, want 1", round, got)
+		if got, want := strings.Count(log, "=== seattle-installer install"), len(winners); got != want {
+			t.Fatalf("round %d: installInfo holds %d install logs, want %d", round, got, want)
 		}
 		r := runBinary(t, "", "uninstall", "--dir", dir)
 		if r.code != exitOK {
 			t.Fatalf("round %d: uninstall: exit %d\n%s", round, r.code, r.stderr)
 		}
-		if left := pathsOf(treeOf(t, dir)); left != "" {
-			t.Fatalf("round %d: uninstall left %s", round, left)
+		if left := pathsOf(treeOf(t, dir)); left != "installInfo.old" {
+			t.Fatalf("round %d: uninstall left %s, want only the service log", round, left)
 		}
+		os.Remove(filepath.Join(dir, "installInfo.old")) // each round starts empty
 	}
 }
 

@@ -36,5 +36,10 @@ func reportUI(e *env, res *install.Result, err error) int {
 		return exitFail
 	}
 	fmt.Fprintln(e.stdout, res.Message)
+	if res.Node != nil {
+		for _, line := range res.Node.Summary {
+			fmt.Fprintln(e.stdout, line)
+		}
+	}
 	return exitOK
 }

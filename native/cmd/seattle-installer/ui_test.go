@@ -235,6 +235,13 @@ func TestBrowserInstallEndToEnd(t *testing.T) {
 	if got := chrometest.Text(t, ctx, "#summary-message"); !strings.Contains(got, "This computer now hosts 4 vessels") {
 		t.Errorf("summary %q", got)
 	}
+	// What became of the node, in plain words, with the uninstall command.
+	nodeLines := chrometest.Text(t, ctx, "#node-summary")
+	for _, s := range []string{"The node is not running: no node program is bundled", "It does not start at boot", "To stop it and remove the install: seattle-installer uninstall --dir " + node} {
+		if !strings.Contains(nodeLines, s) {
+			t.Errorf("the window's summary lacks %q:\n%s", s, nodeLines)
+		}
+	}
 	if got := chrometest.Text(t, ctx, "#vessels-created"); got != "4 created: v1, v2, v3, v4" {
 		t.Errorf("vessels created %q", got)
 	}

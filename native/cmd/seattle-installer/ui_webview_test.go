@@ -464,7 +464,7 @@ func TestWebviewWindowUnderXvfb(t *testing.T) {
 			t.Errorf("stdout lacks the outcome: %s", p.stdout)
 		}
 		got := strings.Join(listDir(t, node), " ")
-		for _, f := range []string{"vesseldict", "installInfo", "resource.v1", "v4"} {
+		for _, f := range []string{"vesseldict", "installInfo.old", "nodeman.cfg", "resource.v1", "v4"} {
 			if !strings.Contains(" "+got+" ", " "+f+" ") {
 				t.Errorf("%s holds %s after the rerun: no %s", node, got, f)
 			}
