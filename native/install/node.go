@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/seattletestbed/seattle-installer/native/assets"
+	"github.com/seattletestbed/seattle-installer/native/atomicfile"
 	"github.com/seattletestbed/seattle-installer/native/nodeman"
 	"github.com/seattletestbed/seattle-installer/native/servicelog"
 	"github.com/seattletestbed/seattle-installer/native/startup"
@@ -386,7 +387,7 @@ func (r *runner) onlyNetwork(res *Result) (*Result, error) {
 		out, rem := writeOutcome(err)
 		return r.failure(PhaseWrite, res, err, out, rem)
 	}
-	if err := writeAtomic(filepath.Join(dir, nodeman.File), text, 0o600); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, nodeman.File), text, 0o600); err != nil {
 		out, rem := writeOutcome(err)
 		return r.failure(PhaseWrite, res, err, out, rem)
 	}
@@ -394,32 +395,6 @@ func (r *runner) onlyNetwork(res *Result) (*Result, error) {
 	res.OK, res.Outcome = true, OutcomeInstalled
 	res.Message = fmt.Sprintf("Wrote the network settings into %s (from %s); nothing else was installed (--onlynetwork).", filepath.Join(dir, nodeman.File), origin)
 	return res, nil
-}
-
-// writeAtomic replaces p with data: a temporary file, synced, renamed.
-func writeAtomic(p string, data []byte, perm os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	if err := f.Chmod(perm); err == nil {
-		_, err = f.Write(data)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, p)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", p, err)
-	}
-	return nil
 }
 
 // TakeBack is the first part of an uninstall: it stops the node the
