@@ -134,6 +134,21 @@ print(sorted(d), d['v1']['ownerkey'], len(d['v1']['userkeys']), d['v4']['resourc
 	}
 }
 
+func TestSplitCommand(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"/opt/node/start_seattle.sh", "[/opt/node/start_seattle.sh]"},
+		{"  python3  nmmain.py --foreground ", "[python3 nmmain.py --foreground]"},
+		{`'/opt/my node/start' "a b" c\ d`, "[/opt/my node/start a b c d]"},
+		{`"say \"hi\"" ''`, `[say "hi" ]`},
+		{`"unclosed`, "error"},
+	} {
+		got, err := splitCommand(tc.in)
+		if s := fmt.Sprint(got); (err != nil) != (tc.want == "error") || err == nil && s != tc.want {
+			t.Errorf("splitCommand(%q) = %s, %v; want %s", tc.in, s, err, tc.want)
+		}
+	}
+}
+
 func TestInstallUsage(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range []struct {
@@ -153,6 +168,15 @@ func TestInstallUsage(t *testing.T) {
 		{"unknown_ui", installArgs(dir, "--ui", "hologram"), exitUsage, `--ui "hologram" is not one of`},
 		{"stray_argument", installArgs(dir, "now"), exitUsage, `unexpected argument "now"`},
 		{"unknown_flag", installArgs(dir, "--force"), exitUsage, "flag provided but not defined"},
+		{"key_too_small", installArgs(dir, "--nm-key-bitsize", "512"), exitUsage, "--nm-key-bitsize 512: a key has at least 1024"},
+		{"key_too_large", installArgs(dir, "--nm-key-bitsize", "100000"), exitUsage, "at most 16384 bits"},
+		{"key_not_a_number", installArgs(dir, "--nm-key-bitsize", "big"), exitUsage, "invalid value"},
+		{"nm_ip_not_an_ip", installArgs(dir, "--nm-ip", "example.org"), exitUsage, `--nm-ip "example.org" is not an IP address`},
+		{"repy_iface_empty", installArgs(dir, "--repy-iface", ""), exitUsage, `--repy-iface "" is not an interface name`},
+		{"both_bad", installArgs(dir, "--repy-ip", "1.2.3", "--nm-iface", "eth\x01"), exitUsage, `--repy-ip "1.2.3"`},
+		{"start_command_unclosed_quote", installArgs(dir, "--start-command", "'/opt/node/start"), exitUsage, "a quote (') is not closed"},
+		{"start_command_blank", installArgs(dir, "--start-command", "  "), exitUsage, "it names no program"},
+		{"help_teaches_the_node_flags", []string{"install", "--help"}, exitOK, "-disable-startup-script"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runBinary(t, "", tc.args...)
