@@ -67,9 +67,10 @@ fuzz: ## fuzz the vesselinfo parser and the builder's XML-RPC decoder for $(FUZZ
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./wasm/vesselinfo
 	$(GO) test -run='^$$' -fuzz=FuzzDecodeCall -fuzztime=$(FUZZTIME) ./native/builder
 
-bench: deps wasm ## measure: validator native and WASM, benchmark (and bench-stability), install, bridge, builder
+bench: deps wasm ## measure: validator and key generation native and WASM, benchmark (and bench-stability), install, bridge, builder
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./...
 	wasm/bench.sh 5
+	wasm/keybench.sh 5
 	$(MAKE) --no-print-directory bench-stability
 
 RUNS ?= 5

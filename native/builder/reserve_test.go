@@ -114,3 +114,29 @@ func vesselinfoErrors(text string) []lineError {
 	}
 	return es
 }
+
+// TestConfigAPI: GET /api/config tells scripts the reserved vessel, or null.
+func TestConfigAPI(t *testing.T) {
+	key := serviceKey(t)
+	for _, tc := range []struct {
+		r    Reserve
+		want string
+	}{
+		{Reserve{}, `{"reserve":null}`},
+		{Reserve{Percent: 20, Owner: key}, `{"reserve":{"percent":20,"owner":"` + key + `"}}`},
+	} {
+		s := startServer(t, Config{Reserve: tc.r})
+		r := do(t, "GET", s.url+"/api/config", nil)
+		if r.status != http.StatusOK || strings.TrimSpace(string(r.body)) != tc.want {
+			t.Errorf("GET /api/config: %d %s, want %s", r.status, r.body, tc.want)
+		}
+		page := do(t, "GET", s.url+"/", nil)
+		wantMeta := `<meta name="reserve" content="">`
+		if tc.r.Percent > 0 {
+			wantMeta = `<meta name="reserve" content="20 ` + key + `">`
+		}
+		if !strings.Contains(string(page.body), wantMeta) {
+			t.Errorf("the page lacks %.80s", wantMeta)
+		}
+	}
+}

@@ -121,8 +121,16 @@ func (d *DirStore) SetKeys(ctx context.Context, id string, keys map[string]strin
 	if err != nil {
 		return err
 	}
+	changed := false
 	for n, k := range keys {
-		rec.Keys[n] = k
+		if rec.Keys[n] != k {
+			rec.Keys[n], changed = k, true
+		}
+	}
+	if !changed {
+		// The same call again (a client retrying, a donor reloading): no
+		// write, and no fsync on the way of every repeated call.
+		return nil
 	}
 	b, err := json.Marshal(rec.Keys)
 	if err != nil {
