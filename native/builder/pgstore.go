@@ -49,6 +49,11 @@ func OpenPostgres(ctx context.Context, url string, log *slog.Logger) (*PGStore, 
 	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > dbTimeout {
 		cfg.ConnConfig.ConnectTimeout = dbTimeout
 	}
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgxpool's default is the number of CPUs (at least 4): too few for
+		// concurrent uploads to share each commit's disk flush.
+		cfg.MaxConns = max(cfg.MaxConns, 16)
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
