@@ -254,3 +254,15 @@ func TestMigrationKeepsRows(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPoolSize: 16 connections unless the URL names another number.
+func TestPoolSize(t *testing.T) {
+	srv := postgres(t)
+	url := srv.NewDatabase()
+	if n := openPG(t, url).pool.Config().MaxConns; n != 16 {
+		t.Errorf("default pool: %d connections, want 16", n)
+	}
+	if n := openPG(t, url+"&pool_max_conns=3").pool.Config().MaxConns; n != 3 {
+		t.Errorf("pool_max_conns=3: %d connections", n)
+	}
+}
