@@ -63,9 +63,10 @@ test-native: deps wasm
 test-wasm: wasm ## the validator's tests compiled to WebAssembly, run under Node
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec=$(WASMEXEC) ./wasm/...
 
-fuzz: ## fuzz the vesselinfo parser and the builder's XML-RPC decoder for $(FUZZTIME) each; crashers land in testdata
+fuzz: ## fuzz the vesselinfo parser, the builder's XML-RPC decoder and the nodeman.cfg reader for $(FUZZTIME) each; crashers land in testdata
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./wasm/vesselinfo
 	$(GO) test -run='^$$' -fuzz=FuzzDecodeCall -fuzztime=$(FUZZTIME) ./native/builder
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./native/nodeman
 
 bench: deps wasm ## measure: validator and key generation native and WASM, benchmark (and bench-stability), install, bridge, builder
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./...

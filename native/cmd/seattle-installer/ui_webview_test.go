@@ -463,6 +463,12 @@ func TestWebviewWindowUnderXvfb(t *testing.T) {
 		if !strings.Contains(p.stdout.String(), "Installed 4 vessels") {
 			t.Errorf("stdout lacks the outcome: %s", p.stdout)
 		}
+		// What became of the node, as the window's summary lists it too.
+		for _, line := range []string{"The node is not running: no node program is bundled", "To stop it and remove the install: seattle-installer uninstall --dir " + node} {
+			if !strings.Contains(p.stdout.String(), line) {
+				t.Errorf("stdout lacks %q: %s", line, p.stdout)
+			}
+		}
 		got := strings.Join(listDir(t, node), " ")
 		for _, f := range []string{"vesseldict", "installInfo.old", "nodeman.cfg", "resource.v1", "v4"} {
 			if !strings.Contains(" "+got+" ", " "+f+" ") {
