@@ -226,3 +226,45 @@ func (r *recorder) lines() []string {
 	}
 	return s
 }
+
+// TestRunRefusesABadShippedConfig: the nodeman.cfg beside the installer is
+// input like vesselinfo; a broken, oversized or linked one stops the
+// install before anything is written, with a message naming it.
+func TestRunRefusesABadShippedConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name, want string
+		make       func(t *testing.T, assets string)
+	}{
+		{"not_python", "is not a configuration the node manager can read", func(t *testing.T, d string) {
+			os.WriteFile(filepath.Join(d, nodeman.File), []byte("{'seattle_installed': False,"), 0o644)
+		}},
+		{"not_a_dict", "not a Python dict", func(t *testing.T, d string) {
+			os.WriteFile(filepath.Join(d, nodeman.File), []byte("['seattle_installed']"), 0o644)
+		}},
+		{"code", "is not a Python literal", func(t *testing.T, d string) {
+			os.WriteFile(filepath.Join(d, nodeman.File), []byte("__import__('os').system('touch /tmp/pwned')"), 0o644)
+		}},
+		{"oversized", "larger than", func(t *testing.T, d string) {
+			os.WriteFile(filepath.Join(d, nodeman.File), []byte("{'a': '"+strings.Repeat("x", nodeman.MaxSize)+"'}"), 0o644)
+		}},
+		{"a_link", "is not a regular file", func(t *testing.T, d string) {
+			os.Symlink("/etc/passwd", filepath.Join(d, nodeman.File))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			useFakeCron(t)
+			assets, dir := t.TempDir(), t.TempDir()
+			tc.make(t, assets)
+			o := opts(dir)
+			o.AssetsDir = assets
+			o.KeyBits = 1024
+			res, err := Run(context.Background(), o, nil, nil)
+			if err == nil || !strings.Contains(res.Message, tc.want) {
+				t.Fatalf("Run: %v\n%s", err, res.Message)
+			}
+			if got := listing(t, dir); strings.Join(got, " ") != state.TempLogFile {
+				t.Errorf("the directory holds %v, want only the install log", got)
+			}
+		})
+	}
+}

@@ -2,6 +2,15 @@
 
 package startup
 
-import "os"
+import (
+	"io/fs"
+	"os"
+	"syscall"
+)
 
 func isRoot() bool { return os.Geteuid() == 0 }
+
+func ownedByMe(st fs.FileInfo) bool {
+	s, ok := st.Sys().(*syscall.Stat_t)
+	return !ok || int(s.Uid) == os.Geteuid()
+}

@@ -105,5 +105,10 @@ func openRead(p string) (*os.File, error) {
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file: %w", p, errors.ErrUnsupported)
 	}
+	// The record names processes to stop and entries to remove: only one
+	// written by this user counts.
+	if !ownedByMe(st) {
+		return nil, fmt.Errorf("%s belongs to another user; it was not used", p)
+	}
 	return os.Open(p)
 }

@@ -234,6 +234,9 @@ func (s *System) Unregister(ctx context.Context, r Registration) error {
 			return fmt.Errorf("removed %s, but: %w", r.Path, disableErr)
 		}
 	case Cron:
+		if !strings.HasPrefix(r.Line, "@reboot ") || !strings.Contains(r.Line, " # seattle-installer seattle-") {
+			return fmt.Errorf("the recorded crontab line %q is not one this installer writes", r.Line)
+		}
 		tab, err := s.crontab(ctx)
 		if err != nil {
 			return err
@@ -260,6 +263,9 @@ func (s *System) Unregister(ctx context.Context, r Registration) error {
 	case RunKey:
 		if s.Registry == nil {
 			return fmt.Errorf("the registry: %w", ErrNotImplemented)
+		}
+		if !strings.HasPrefix(r.Name, "seattle-") || strings.ContainsAny(r.Name, `\/`) {
+			return fmt.Errorf("the recorded Run value %q is not one this installer writes", r.Name)
 		}
 		if err := s.Registry.DeleteRunValue(r.Name); err != nil {
 			return fmt.Errorf(`delete HKEY_CURRENT_USER\%s\%s: %w`, runKeyPath, r.Name, err)

@@ -229,6 +229,8 @@ func TestRegisterAndUnregister(t *testing.T) {
 			{Method: SystemdUser, Name: "passwd", Path: victim},
 			{Method: SystemdSystem, Name: "seattle-x.service", Path: victim},
 			{Method: LaunchAgent, Name: "org.seattletestbed.seattle-1", Path: victim},
+			{Method: Cron, Line: "0 * * * * backup"},
+			{Method: RunKey, Name: "OneDrive"},
 		} {
 			if err := s.Unregister(ctx, r); err == nil {
 				t.Errorf("Unregister(%+v) accepted", r)
@@ -413,5 +415,14 @@ func TestRecord(t *testing.T) {
 	os.Symlink("/etc/hostname", filepath.Join(dir, RecordFile))
 	if _, err := ReadRecord(dir); err == nil {
 		t.Error("read through a symlink")
+	}
+	// A record another user wrote names nothing this user stops or removes.
+	if os.Geteuid() == 0 {
+		os.Remove(filepath.Join(dir, RecordFile))
+		WriteRecord(dir, r)
+		os.Chown(filepath.Join(dir, RecordFile), 65534, 65534)
+		if _, err := ReadRecord(dir); err == nil || !strings.Contains(err.Error(), "belongs to another user") {
+			t.Errorf("a record of another user: %v", err)
+		}
 	}
 }
