@@ -7,7 +7,9 @@ BUILDER := bin/seattle-builder
 WASM    := web/validator.wasm
 WASMJS  := web/wasm_exec.js
 UPLOADGZ := web/upload/gz
-GZIPPED := $(UPLOADGZ)/validator.wasm.gz $(UPLOADGZ)/wasm_exec.js.gz $(UPLOADGZ)/app.js.gz $(UPLOADGZ)/app.css.gz $(UPLOADGZ)/donor.js.gz
+KEYGEN  := web/upload/keygen.wasm
+GZIPPED := $(UPLOADGZ)/validator.wasm.gz $(UPLOADGZ)/wasm_exec.js.gz $(UPLOADGZ)/app.js.gz $(UPLOADGZ)/app.css.gz $(UPLOADGZ)/donor.js.gz \
+	$(UPLOADGZ)/keygen.wasm.gz $(UPLOADGZ)/keygen-worker.js.gz
 WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 FUZZTIME ?= 5s
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64 freebsd/amd64 freebsd/arm64
@@ -22,11 +24,17 @@ help: ## list the targets
 deps: ## install the Debian packages builds and tests need (only what is missing)
 	@scripts/install-deps
 
-wasm: $(WASM) $(WASMJS) $(GZIPPED) ## build the browser's validator (WebAssembly), its loader, and the upload page's brotli and gzip forms
+wasm: $(WASM) $(WASMJS) $(KEYGEN) $(GZIPPED) ## build the browser's validator (WebAssembly), its loader, and the upload page's brotli and gzip forms
 
 $(WASM): $(shell find wasm -name '*.go') go.mod
 	@echo "wasm: building $@"
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o $@ ./wasm
+
+# The upload page's key generator: a second module, loaded only when an
+# operator generates a key pair, so the validator stays small.
+$(KEYGEN): $(shell find wasm/keygen wasm/seattlekey -name '*.go') go.mod
+	@echo "wasm: building $@"
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o $@ ./wasm/keygen
 
 $(WASMJS): $(GOROOT)/lib/wasm/wasm_exec.js
 	cp $< $@
@@ -42,6 +50,8 @@ $(UPLOADGZ)/wasm_exec.js.gz: $(WASMJS)
 $(UPLOADGZ)/app.js.gz: web/upload/app.js
 $(UPLOADGZ)/app.css.gz: web/upload/app.css
 $(UPLOADGZ)/donor.js.gz: web/upload/donor.js
+$(UPLOADGZ)/keygen.wasm.gz: $(KEYGEN)
+$(UPLOADGZ)/keygen-worker.js.gz: web/upload/keygen-worker.js
 $(GZIPPED):
 	@mkdir -p $(UPLOADGZ)
 	@rm -f $(@:.gz=.br)
@@ -120,4 +130,4 @@ dist: deps wasm ## cross-compile the base installers and seattle-builder into bi
 	done
 
 clean: ## remove what the build made
-	rm -rf bin $(WASM) $(WASMJS) $(GZIPPED) $(GZIPPED:.gz=.br) _install _builds
+	rm -rf bin $(WASM) $(WASMJS) $(KEYGEN) $(GZIPPED) $(GZIPPED:.gz=.br) _install _builds

@@ -135,13 +135,14 @@ func TestPageInChromium(t *testing.T) {
 		t.Errorf("downloaded archive has %d entries: %q", len(files), names(files))
 	}
 
-	// The form writes the text; a wrong share is an error at once.
+	// The form writes the text, and a new share keeps the sum right: the
+	// difference comes from the other vessel.
 	chrometest.Do(t, ctx, "open the form", chromedp.Click(chromedp.CSS("#compose-toggle")))
 	wait("the form with both vessels", `document.querySelectorAll('#vessel-forms fieldset').length === 2`)
 	chrometest.Eval[bool](t, ctx, `(() => { const s = document.querySelector('#vessel-forms fieldset .f-percent'); s.value = '50'; s.dispatchEvent(new Event('input')); return true })()`)
-	wait("the sum error", `document.querySelector('#status').dataset.kind === 'bad'`)
-	if got := chrometest.Text(t, ctx, "#error-list"); !strings.Contains(got, "add up to 110") {
-		t.Errorf("errors after choosing 50%%: %q", got)
+	wait("the new shares in the text", `document.querySelector('#text').value.startsWith('Percent 50\n') && document.querySelector('#text').value.includes('\nPercent 50\n')`)
+	if kind := chrometest.Eval[string](t, ctx, `document.querySelector('#status').dataset.kind`); kind != "good" {
+		t.Errorf("after choosing 50%% the file is %q: %s", kind, chrometest.Text(t, ctx, "#error-list"))
 	}
 	if !strings.Contains(chrometest.Text(t, ctx, "#build-status"), "changed since") {
 		t.Error("the old downloads are not marked as out of date")

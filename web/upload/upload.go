@@ -1,6 +1,7 @@
 // Package upload holds the builder's upload page (index.html, app.js,
-// app.css) and the donor page's script (donor.js), embedded in
-// seattle-builder only: donor installers do not carry it. The validator it loads (validator.wasm, wasm_exec.js) is in package web.
+// app.css), its key generator (keygen-worker.js and keygen.wasm, built from
+// ../../wasm/keygen by `make wasm`) and the donor page's script (donor.js),
+// embedded in seattle-builder only: donor installers do not carry them. The validator it loads (validator.wasm, wasm_exec.js) is in package web.
 //
 // gz/ holds the gzip forms of the page's files and the validator, made by
 // `make wasm` (gzip -9 -n) so that the server sends them compressed without
@@ -12,7 +13,7 @@ import (
 	"io/fs"
 )
 
-//go:embed index.html app.js app.css donor.js
+//go:embed index.html app.js app.css donor.js keygen-worker.js keygen.wasm
 var files embed.FS
 
 //go:embed gz
