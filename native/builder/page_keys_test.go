@@ -218,6 +218,43 @@ func TestKeysInChromium(t *testing.T) {
 	}
 	stored := chrometest.Eval[string](t, ctx, `JSON.stringify(localStorage)`)
 
+	// The form's other moves. Merge: one vessel of 100% owned by alice
+	// (the first's owner), with the users of both.
+	chrometest.Do(t, ctx, "merge", chromedp.Click(chromedp.CSS(`#vessel-forms fieldset:nth-child(1) .merge`)))
+	merged := "Percent 100\nOwner " + keyOf("alice") + "\nUser " + carol + "\n"
+	wait("merged", `document.querySelector('#text').value === `+jsString(merged))
+	if !chrometest.Eval[bool](t, ctx, `document.querySelector('#vessel-forms fieldset .remove').disabled`) {
+		t.Error("the last vessel can be removed")
+	}
+	// Add: the new vessel's tenth comes from the largest, so the sum stays.
+	chrometest.Do(t, ctx, "add a vessel", chromedp.Click(chromedp.CSS("#add-vessel")))
+	wait("90 and 10", `document.querySelector('#text').value.startsWith('Percent 90\n') && document.querySelector('#text').value.includes('\nPercent 10\n')`)
+	// Remove gives the share back.
+	chrometest.Do(t, ctx, "remove v2", chromedp.Click(chromedp.CSS(`#vessel-forms fieldset:nth-child(2) .remove`)))
+	wait("merged again", `document.querySelector('#text').value === `+jsString(merged))
+	// The text leads too: an edit there redraws the form; while the text has
+	// errors the form waits instead of overwriting it.
+	setValue("#text", "Percent 70\nOwner "+keyOf("bob")+"\nPercent 30\nOwner "+keyOf("alice")+"\n")
+	wait("the form follows the text", `document.querySelectorAll('#vessel-forms fieldset').length === 2 && document.querySelector('#vessel-forms fieldset .f-owner').value === 'bob'`)
+	broken := "Percent 70\nOwner "+keyOf("bob")+"\nPercent 30\nOwner 9 3\n"
+	setValue("#text", broken)
+	wait("the form waits", `!document.querySelector('#composer-wait').hidden && document.querySelector('#vessel-forms fieldset').disabled`)
+	if got := chrometest.Eval[string](t, ctx, `document.querySelector('#text').value`); got != broken {
+		t.Errorf("the form overwrote the text being edited: %q", got)
+	}
+	chrometest.Screenshot(t, ctx, shots, "keys-3-waiting")
+
+	// Stored state that is broken or hostile is ignored, not trusted.
+	chrometest.Eval[bool](t, ctx, `localStorage.setItem('seattle-builder-page-v1', '{"text": 5, "users": [{"name": "<img src=x onerror=alert(1)>", "publicKey": "1 2"}, {"name": "ok_user", "publicKey": 7}], "composer": "yes"}'), true`)
+	chrometest.Do(t, ctx, "reload", chromedp.Reload())
+	wait("the page", `document.querySelector('#status').textContent.startsWith('Write, paste or drop')`)
+	if n := chrometest.Eval[int](t, ctx, `document.querySelectorAll('tr.user').length`); n != 0 {
+		t.Errorf("%d users restored from broken storage, want none", n)
+	}
+	chrometest.Eval[bool](t, ctx, `localStorage.setItem('seattle-builder-page-v1', 'not json'), true`)
+	chrometest.Do(t, ctx, "reload", chromedp.Reload())
+	wait("the page", `document.querySelector('#status').textContent.startsWith('Write, paste or drop')`)
+
 	// No request, and nothing stored in the browser, holds a private key.
 	reqs := rec.all()
 	if len(reqs) < 5 {
