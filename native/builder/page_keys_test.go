@@ -236,7 +236,7 @@ func TestKeysInChromium(t *testing.T) {
 	// errors the form waits instead of overwriting it.
 	setValue("#text", "Percent 70\nOwner "+keyOf("bob")+"\nPercent 30\nOwner "+keyOf("alice")+"\n")
 	wait("the form follows the text", `document.querySelectorAll('#vessel-forms fieldset').length === 2 && document.querySelector('#vessel-forms fieldset .f-owner').value === 'bob'`)
-	broken := "Percent 70\nOwner "+keyOf("bob")+"\nPercent 30\nOwner 9 3\n"
+	broken := "Percent 70\nOwner " + keyOf("bob") + "\nPercent 30\nOwner 9 3\n"
 	setValue("#text", broken)
 	wait("the form waits", `!document.querySelector('#composer-wait').hidden && document.querySelector('#vessel-forms fieldset').disabled`)
 	if got := chrometest.Eval[string](t, ctx, `document.querySelector('#text').value`); got != broken {
