@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -466,5 +467,23 @@ func TestXMLRPCRateLimit(t *testing.T) {
 	}
 	if n := generated.Load(); n != 1 {
 		t.Errorf("%d keys generated, want 1 (the refused call's none)", n)
+	}
+}
+
+// TestXMLRPCServerFailures: what fails inside the server is a fault that
+// says so, over HTTP 200, and stores nothing.
+func TestXMLRPCServerFailures(t *testing.T) {
+	s := startServer(t, Config{})
+	orig := generateKey
+	generateKey = func(context.Context) (*seattlekey.Pair, error) { return nil, errors.New("entropy source gone") }
+	t.Cleanup(func() { generateKey = orig })
+	out := runPython(t, s.url, nil, []pyStep{
+		{Name: "keys", Method: "build_installers", Args: "([{'percentage': 100, 'owner': 'owner'}],)"},
+	})
+	if f := out["keys"].Fault; f == nil || f.Code != FaultInternal || !strings.Contains(f.String, "could not generate key pairs: entropy source gone") {
+		t.Errorf("a failed key generation: %+v %q", out["keys"].Fault, out["keys"].Error)
+	}
+	if c := s.Counters(); c.Stored != 0 {
+		t.Errorf("%d builds stored", c.Stored)
 	}
 }
