@@ -29,6 +29,11 @@ func init() {
 	})
 }
 
+// benchmarkTimeEnv shortens the benchmark for tests, as a Go duration
+// ("300ms"): the end-to-end tests run it many times, on emulators too, and
+// what they check does not depend on its length. Donors never set it.
+const benchmarkTimeEnv = "SEATTLE_INSTALLER_TEST_BENCHMARK_TIME"
+
 func runBenchmark(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("benchmark", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
@@ -75,6 +80,9 @@ Flags:
 	}
 
 	opts := benchmark.Options{Dir: *dir}
+	if d, err := time.ParseDuration(os.Getenv(benchmarkTimeEnv)); err == nil && d > 0 {
+		opts.Duration = d
+	}
 	// A bar only for a person watching a terminal; a log or a pipe gets
 	// nothing it would have to filter out, and --json mode nothing at all.
 	var bar *progressbar.ProgressBar

@@ -206,6 +206,7 @@ func TestBenchmarkUsage(t *testing.T) {
 func TestBenchmarkInterrupted(t *testing.T) {
 	dir := t.TempDir()
 	cmd := testbin.Command(context.Background(), binPath, "benchmark", "--dir", dir)
+	cmd.Env = append(os.Environ(), benchmarkTimeEnv+"=") // long enough to be interrupted
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
@@ -248,18 +249,31 @@ func TestBenchmarkProgressOnATerminal(t *testing.T) {
 		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
 			master, tty := openPTY(t)
 			var scr screen
-			go teeTo(master, &scr)
+			drained := make(chan struct{})
+			go func() { teeTo(master, &scr); close(drained) }()
 			args := []string{"benchmark", "--dir", t.TempDir()}
 			if tc.json {
 				args = append(args, "--json")
 			}
 			cmd := testbin.Command(context.Background(), binPath, args...)
+			if !tc.json {
+				// The whole benchmark, so that the bar has time to name
+				// the probes.
+				cmd.Env = append(os.Environ(), benchmarkTimeEnv+"=")
+			}
 			var stdout bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, tty
 			if err := cmd.Run(); err != nil {
 				t.Fatalf("run: %v", err)
 			}
-			time.Sleep(100 * time.Millisecond) // let the reader drain the terminal
+			// With the last terminal side closed, the master reads what is
+			// left and then fails: teeTo returns once it has read it all.
+			tty.Close()
+			select {
+			case <-drained:
+			case <-time.After(30 * time.Second):
+				t.Fatal("the terminal was not drained within 30 s")
+			}
 			drawn := scr.String()
 			if tc.json {
 				if drawn != "" {

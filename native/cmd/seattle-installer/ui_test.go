@@ -88,7 +88,13 @@ func (p *uiProcess) waitLine(t *testing.T, prefix string, timeout time.Duration)
 // "UI: URL" line.
 func startUI(t *testing.T, env []string, args ...string) *uiProcess {
 	t.Helper()
-	p := &uiProcess{cmd: testbin.Command(context.Background(), binPath, args...), stdout: &syncBuffer{}, lines: make(chan string, 1000), done: make(chan error, 1)}
+	return startUIOf(t, binPath, env, args...)
+}
+
+// startUIOf is startUI for the binary bin (the webview build, say).
+func startUIOf(t *testing.T, bin string, env []string, args ...string) *uiProcess {
+	t.Helper()
+	p := &uiProcess{cmd: testbin.Command(context.Background(), bin, args...), stdout: &syncBuffer{}, lines: make(chan string, 1000), done: make(chan error, 1)}
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stderr = &p.stderr
 	out, err := p.cmd.StdoutPipe()

@@ -338,7 +338,7 @@ func (wm *windowManager) close(t *testing.T, title string) {
 // into node, and waits until its window shows the vessels and Install.
 func openWindow(t *testing.T, display, node string) *uiProcess {
 	t.Helper()
-	p := startUI(t, []string{"DISPLAY=" + display, "WAYLAND_DISPLAY="},
+	p := startUIOf(t, testbin.Path(t, testbin.Webview()), []string{"DISPLAY=" + display, "WAYLAND_DISPLAY="},
 		"install", "--ui", "webview", "--measured", writeMeasured(t, t.TempDir()), "--dir", node, "--vesselinfo", sampleVesselinfo)
 	p.waitLine(t, "Page connected.", 60*time.Second)
 	waitForColour(t, display, "the Install button under the vessels", installBlue, 500, 30*time.Second)
@@ -526,7 +526,7 @@ func TestWebviewWindowUnderXvfb(t *testing.T) {
 
 func TestWebviewWithoutDisplayFallsBackToBrowser(t *testing.T) {
 	dir := t.TempDir()
-	p := startUI(t, []string{"DISPLAY=", "WAYLAND_DISPLAY="}, "install", "--ui", "webview", "--no-open",
+	p := startUIOf(t, testbin.Path(t, testbin.Webview()), []string{"DISPLAY=", "WAYLAND_DISPLAY="}, "install", "--ui", "webview", "--no-open",
 		"--measured", writeMeasured(t, dir), "--dir", filepath.Join(dir, "node"), "--vesselinfo", sampleVesselinfo)
 	if !strings.HasPrefix(p.url, "http://127.0.0.1:") {
 		t.Errorf("address %q", p.url)
@@ -548,7 +548,7 @@ func TestDefaultUIFollowsTheDisplay(t *testing.T) {
 		{"terminal without one", "", "default: none"},
 	} {
 		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
-			cmd := testbin.Command(context.Background(), binPath, "install", "--help")
+			cmd := testbin.Command(context.Background(), testbin.Path(t, testbin.Webview()), "install", "--help")
 			cmd.Env = append(os.Environ(), "DISPLAY="+tc.display, "WAYLAND_DISPLAY=")
 			out, _ := cmd.CombinedOutput()
 			if !strings.Contains(string(out), tc.want) {
