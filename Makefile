@@ -14,7 +14,7 @@ WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 FUZZTIME ?= 5s
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64 freebsd/amd64 freebsd/arm64
 
-.PHONY: all build wasm deps test test-native test-wasm fuzz bench bench-stability run cross dist clean help
+.PHONY: all build wasm deps test test-native test-wasm test-arm test-windows testbins vet fuzz bench bench-stability run cross dist clean help
 
 all: build ## build web/validator.wasm, web/wasm_exec.js, bin/seattle-installer and bin/seattle-builder
 
@@ -63,12 +63,34 @@ build: deps wasm ## build bin/seattle-installer (with the webview window) and bi
 	$(GO) build -trimpath -o $(BIN) ./native/cmd/seattle-installer
 	$(GO) build -trimpath -o $(BUILDER) ./native/cmd/seattle-builder
 
-test: deps wasm test-native test-wasm fuzz ## run every test: native, browser, window, js/wasm under Node, fuzzing
+test: deps wasm vet test-native test-wasm test-arm cross fuzz ## run every test: native, browser, window, js/wasm under Node, ARM under qemu, fuzzing
 	@echo "test: all passed"
 
-test-native: deps wasm
+# The binaries the end-to-end tests run, built once per run (the tests find
+# them through SEATTLE_TEST_BIN_DIR; see native/internal/testbin).
+TESTBIN := bin/test
+HOST := $(shell $(GO) env GOHOSTOS)-$(shell $(GO) env GOHOSTARCH)
+
+testbins: wasm
+	@mkdir -p $(TESTBIN)
+	CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -o $(TESTBIN)/seattle-installer-$(HOST) ./native/cmd/seattle-installer
+	@if [ "$(HOST)" = linux-amd64 ]; then set -x; \
+	  CGO_ENABLED=1 $(GO) build -trimpath -buildvcs=false -o $(TESTBIN)/seattle-installer-$(HOST)-webview ./native/cmd/seattle-installer; fi
+
+vet: wasm ## go vet for this machine and for Windows, macOS and FreeBSD (which cannot run here)
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 30m ./...
+	@set -e; for os in windows darwin freebsd; do echo "vet: GOOS=$$os"; GOOS=$$os $(GO) vet ./...; done
+
+test-native: deps wasm testbins ## go test ./... on this machine, with the binaries of testbins
+	@set -o pipefail; start=$$SECONDS; \
+	SEATTLE_TEST_BIN_DIR=$(CURDIR)/$(TESTBIN) $(GO) test -count=1 -timeout 30m -json ./... | scripts/gotest-summary "test-native $(HOST)"; \
+	echo "test-native: $$((SECONDS - start)) s"
+
+test-arm: deps wasm ## the arm64 and 32-bit arm builds under qemu-user: end to end, and go test -exec
+	scripts/test-arm
+
+test-windows: deps wasm ## the windows/amd64 build under Wine: end to end, and go test -exec
+	scripts/test-windows
 
 test-wasm: wasm ## the validator's tests compiled to WebAssembly, run under Node
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec=$(WASMEXEC) ./wasm/...
@@ -130,4 +152,5 @@ dist: deps wasm ## cross-compile the base installers and seattle-builder into bi
 	done
 
 clean: ## remove what the build made
+	-WINEPREFIX=$(CURDIR)/$(TESTBIN)/_wineprefix wineserver -k 2>/dev/null
 	rm -rf bin $(WASM) $(WASMJS) $(KEYGEN) $(GZIPPED) $(GZIPPED:.gz=.br) _install _builds
