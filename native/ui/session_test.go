@@ -354,10 +354,16 @@ func TestHelloReportsABrokenVesselinfo(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "vesselinfo")
 	os.WriteFile(bad, []byte("Percent 50\nOwner 3 21\n"), 0o644)
+	missing, directory := "no such file", "is a directory"
+	if runtime.GOOS == "windows" {
+		// Windows words these errors otherwise (and Wine otherwise again):
+		// there the problem must name what could not be read.
+		missing, directory = filepath.Join(dir, "nope"), "read "+dir
+	}
 	for _, tc := range []struct{ name, path, want string }{
 		{"invalid", bad, "vesselinfo is not valid"},
-		{"missing", filepath.Join(dir, "nope"), "no such file"},
-		{"a directory", dir, "is a directory"},
+		{"missing", filepath.Join(dir, "nope"), missing},
+		{"a directory", dir, directory},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := hello(install.Options{Vesselinfo: tc.path, Percent: 10}, "browser")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -77,9 +78,31 @@ func TestUsage(t *testing.T) {
 			if r.code != tc.code {
 				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", r.code, tc.code, r.stdout, r.stderr)
 			}
-			if !strings.Contains(r.stdout+r.stderr, tc.in) {
-				t.Errorf("output lacks %q\nstdout: %s\nstderr: %s", tc.in, r.stdout, r.stderr)
+			want := tc.in
+			if want == "no such file" {
+				want = notFound(tc.args[len(tc.args)-1])
+			}
+			if !strings.Contains(r.stdout+r.stderr, want) {
+				t.Errorf("output lacks %q\nstdout: %s\nstderr: %s", want, r.stdout, r.stderr)
 			}
 		})
 	}
+}
+
+// notFound is what an error about the missing path says on this OS:
+// "no such file" on Linux; Windows words it otherwise (and Wine otherwise
+// again), so there the message must name the path.
+func notFound(path string) string {
+	if runtime.GOOS == "windows" {
+		return path
+	}
+	return "no such file"
+}
+
+// exeName is name as a program file on this OS (name.exe on Windows).
+func exeName(name string) string {
+	if runtime.GOOS == "windows" {
+		return name + ".exe"
+	}
+	return name
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seattletestbed/seattle-installer/native/internal/testbin"
 	"github.com/seattletestbed/seattle-installer/native/state"
 )
 
@@ -26,7 +28,7 @@ import (
 // startBinary starts the real binary without waiting for it.
 func startBinary(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
-	cmd := exec.Command(binPath, args...)
+	cmd := testbin.Command(context.Background(), binPath, args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
@@ -171,7 +173,7 @@ func TestConcurrentRunsInOneDirectory(t *testing.T) {
 // lock goes with it, and the next install completes.
 func TestSecondRunWhileOneHoldsTheDirectory(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "node")
-	cmd := exec.Command(binPath, installArgs(dir)...)
+	cmd := testbin.Command(context.Background(), binPath, installArgs(dir)...)
 	cmd.Env = append(os.Environ(), state.TestPauseEnv+"=3")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
