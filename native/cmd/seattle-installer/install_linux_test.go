@@ -95,7 +95,9 @@ func TestInstallAsksOnATerminal(t *testing.T) {
 			}
 			tty.Close()
 			scr := &screen{}
+			drained := make(chan struct{})
 			go func() {
+				defer close(drained)
 				b := make([]byte, 4096)
 				for {
 					n, err := master.Read(b)
@@ -127,6 +129,13 @@ func TestInstallAsksOnATerminal(t *testing.T) {
 				}
 			}
 			cmd.Wait()
+			// The installer has exited and the test closed its own terminal
+			// side: the master reads what is left, then fails.
+			select {
+			case <-drained:
+			case <-time.After(30 * time.Second):
+				t.Fatal("the terminal was not drained within 30 s")
+			}
 			if code := cmd.ProcessState.ExitCode(); code != tc.code {
 				t.Fatalf("exit %d, want %d\nterminal:\n%s\nstdout:\n%s", code, tc.code, scr.String(), stdout.String())
 			}
