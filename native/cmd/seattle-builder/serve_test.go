@@ -130,10 +130,18 @@ func TestServeEndToEnd(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond) // let the server begin to shut down
-	if c, err := net.DialTimeout("tcp", strings.TrimPrefix(url, "http://"), time.Second); err == nil {
+	// Shutdown has begun when new connections are refused; the download
+	// in flight must still finish.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		c, err := net.DialTimeout("tcp", strings.TrimPrefix(url, "http://"), time.Second)
+		if err != nil {
+			break
+		}
 		c.Close()
-		t.Error("the server accepts new connections after SIGTERM")
+		if time.Now().After(deadline) {
+			t.Fatal("the server still accepts new connections 10 s after SIGTERM")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	rest, err := io.ReadAll(res.Body)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/gorilla/websocket"
 
 	"github.com/seattletestbed/seattle-installer/native/internal/testbin"
 	"github.com/seattletestbed/seattle-installer/native/ui/chrometest"
@@ -418,5 +420,37 @@ func TestBrowserDeclineShowsTheLog(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(node, "vesseldict")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a declined install wrote a vesseldict (%v)", err)
+	}
+}
+
+// msg is the part of a host message the tests look at; with readUntil it
+// serves the browser tests and the window tests (cgo builds only) alike.
+type msg struct {
+	Type    string `json:"type"`
+	Role    string `json:"role"`
+	ID      string `json:"id"`
+	OK      bool   `json:"ok"`
+	Message string `json:"message"`
+}
+
+// readUntil reads host messages up to one of type typ.
+func readUntil(t *testing.T, ws *websocket.Conn, typ string) msg {
+	t.Helper()
+	for {
+		ws.SetReadDeadline(time.Now().Add(30 * time.Second))
+		_, b, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatalf("waiting for %s: %v", typ, err)
+		}
+		var m msg
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		if m.Type == typ {
+			return m
+		}
+		if m.Type == "result" {
+			t.Fatalf("the install ended before a %s: %s", typ, b)
+		}
 	}
 }

@@ -5,7 +5,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -210,36 +209,6 @@ func takeOver(t *testing.T, display, uiURL string) *websocket.Conn {
 		t.Fatalf("after the donor agreed the page got %+v, want control", r)
 	}
 	return ws
-}
-
-type msg struct {
-	Type    string `json:"type"`
-	Role    string `json:"role"`
-	ID      string `json:"id"`
-	OK      bool   `json:"ok"`
-	Message string `json:"message"`
-}
-
-// readUntil reads host messages up to one of type typ.
-func readUntil(t *testing.T, ws *websocket.Conn, typ string) msg {
-	t.Helper()
-	for {
-		ws.SetReadDeadline(time.Now().Add(30 * time.Second))
-		_, b, err := ws.ReadMessage()
-		if err != nil {
-			t.Fatalf("waiting for %s: %v", typ, err)
-		}
-		var m msg
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Fatal(err)
-		}
-		if m.Type == typ {
-			return m
-		}
-		if m.Type == "result" {
-			t.Fatalf("the install ended before a %s: %s", typ, b)
-		}
-	}
 }
 
 // windowTitle is the title Window gives the installer's window.
