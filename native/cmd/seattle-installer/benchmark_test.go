@@ -351,6 +351,9 @@ func TestBenchStabilityScript(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
+	// The script runs the binary itself: behind an emulator, through a
+	// script that starts it there.
+	binPath := testbin.Program(t, binPath)
 	out, err := exec.Command(script, "-n", "2", "--dir", dir, binPath).CombinedOutput()
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)

@@ -179,3 +179,23 @@ func Command(ctx context.Context, bin string, args ...string) *exec.Cmd {
 	argv := Argv(bin, args...)
 	return exec.CommandContext(ctx, argv[0], argv[1:]...)
 }
+
+// Program is bin as one program file that runs on this machine, for tools
+// that take a program's path rather than a command line (a script that
+// runs the installer, say): bin itself, or, behind $SEATTLE_TEST_EXEC, a
+// shell script in a test's temporary directory that runs bin through it.
+func Program(tb testing.TB, bin string) string {
+	tb.Helper()
+	if os.Getenv(ExecEnv) == "" {
+		return bin
+	}
+	quoted := make([]string, 0, 2)
+	for _, w := range Argv(bin) {
+		quoted = append(quoted, "'"+strings.ReplaceAll(w, "'", `'\''`)+"'")
+	}
+	p := filepath.Join(tb.TempDir(), filepath.Base(bin))
+	if err := os.WriteFile(p, []byte("#!/bin/sh\nexec "+strings.Join(quoted, " ")+` "$@"`+"\n"), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
