@@ -26,7 +26,7 @@ deps: ## install the Debian packages builds and tests need (only what is missing
 
 wasm: $(WASM) $(WASMJS) $(KEYGEN) $(GZIPPED) ## build the browser's validator (WebAssembly), its loader, and the upload page's brotli and gzip forms
 
-$(WASM): $(shell find wasm -name '*.go') go.mod
+$(WASM): $(shell find wasm native/resource -name '*.go') go.mod
 	@echo "wasm: building $@"
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o $@ ./wasm
 

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 )
 
 // Version is the protocol version hello announces; a page that speaks
@@ -262,6 +263,10 @@ type PageMessage interface{ pageMessage() }
 // Start asks the host to install, donating Percent of the machine.
 type Start struct {
 	Percent float64 `json:"percent"`
+	// Defaults says the donor saw, in the review, which measurements
+	// failed and the safe defaults used instead, and chose to install with
+	// them: the install does not ask again.
+	Defaults bool `json:"defaults"`
 }
 
 // Answer answers the prompt ID with one of its choices.
@@ -316,8 +321,10 @@ func ParsePage(b []byte) (PageMessage, error) {
 		m = &Takeover{}
 	case "handover":
 		m = &Handover{}
+	case "act":
+		m = &Act{}
 	default:
-		return nil, fmt.Errorf("unknown message type %q: the page may send start, answer, cancel, takeover or handover", truncate(*head.Type, 40))
+		return nil, fmt.Errorf("unknown message type %q: the page may send start, answer, cancel, act, takeover or handover", truncate(*head.Type, 40))
 	}
 	if err := json.Unmarshal(b, m); err != nil {
 		return nil, fmt.Errorf("%s: %v", *head.Type, err)
@@ -333,6 +340,10 @@ func ParsePage(b []byte) (PageMessage, error) {
 		}
 		if m.Choice == "" || len(m.Choice) > maxField {
 			return nil, fmt.Errorf("answer: the choice must be 1 to %d characters", maxField)
+		}
+	case *Act:
+		if !knownAction(m.Action) {
+			return nil, fmt.Errorf("act: %q is not an action: the page may ask for %s", truncate(m.Action, 40), strings.Join(Actions, ", "))
 		}
 	case *Handover:
 		if m.ID == 0 {

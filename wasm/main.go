@@ -6,19 +6,29 @@
 //	{valid: bool, vessels: [{percent, owner, users}], errors: [{line, message}]}
 //
 // with keys as "e n" strings. The argument is the file's text, or its bytes
-// as a Uint8Array. Every rule lives in package vesselinfo; this file
+// as a Uint8Array.
+//
+// It also registers seattlePlan(vesselinfoText, maximums, offcut, percent),
+// the donation plan of package plan (the install's own code) as a plan.View,
+// which the donor's page calls while the donor moves the percentage;
+// maximums and offcut are objects of resource name to number. Every rule lives in package vesselinfo; this file
 // only converts arguments and results, and never lets a Go error or panic
 // reach JavaScript.
 package main
 
 import (
+	"encoding/json"
 	"syscall/js"
+
+	"github.com/seattletestbed/seattle-installer/native/resource"
+	"github.com/seattletestbed/seattle-installer/wasm/plan"
 
 	"github.com/seattletestbed/seattle-installer/wasm/vesselinfo"
 )
 
 func main() {
 	js.Global().Set("seattleValidateVesselinfo", js.FuncOf(validate))
+	js.Global().Set("seattlePlan", js.FuncOf(preview))
 	select {} // keep the function alive for the page's lifetime
 }
 
@@ -83,4 +93,45 @@ func describe(r any) string {
 		return r
 	}
 	return "unexpected panic"
+}
+
+// preview is seattlePlan: the arguments cross as JSON text, the View back
+// as a parsed object.
+func preview(_ js.Value, args []js.Value) (out any) {
+	defer func() {
+		if r := recover(); r != nil {
+			out = jsonObject.Call("parse", `{"ok":false,"problem":"The plan could not be worked out.","resources":[],"vessels":[],"short":[]}`)
+		}
+	}()
+	bad := func() any {
+		return jsonObject.Call("parse", `{"ok":false,"problem":"The plan could not be worked out.","resources":[],"vessels":[],"short":[]}`)
+	}
+	if len(args) != 4 || args[0].Type() != js.TypeString || args[3].Type() != js.TypeNumber {
+		return bad()
+	}
+	src := stringSlice.Call("call", args[0], 0, vesselinfo.MaxSize+1).String()
+	values := func(v js.Value) (resource.Values, bool) {
+		out := resource.Values{}
+		if v.Type() != js.TypeObject {
+			return nil, false
+		}
+		var m map[resource.Name]float64
+		if err := json.Unmarshal([]byte(jsonObject.Call("stringify", v).String()), &m); err != nil {
+			return nil, false
+		}
+		for _, n := range resource.All {
+			out[n] = m[n]
+		}
+		return out, true
+	}
+	max, ok1 := values(args[1])
+	offcut, ok2 := values(args[2])
+	if !ok1 || !ok2 {
+		return bad()
+	}
+	b, err := json.Marshal(plan.Preview([]byte(src), max, offcut, args[3].Float()))
+	if err != nil {
+		return bad()
+	}
+	return jsonObject.Call("parse", string(b))
 }

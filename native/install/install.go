@@ -7,10 +7,10 @@ package install
 import (
 	"context"
 	"errors"
+	"runtime"
 
 	"github.com/seattletestbed/seattle-installer/native/nodeman"
 	"github.com/seattletestbed/seattle-installer/native/resource"
-
 	"github.com/seattletestbed/seattle-installer/wasm/plan"
 )
 
@@ -27,7 +27,13 @@ type Options struct {
 	// PromptConfirm, which also covers failed measurements); the donor's
 	// no is OutcomeDeclined. Yes skips the question.
 	Confirm bool
-	GOARCH  string // for the fallback maximums; "" means this machine's
+	// Report, when set, is the measurements to use (as Measure returned
+	// them for the donor's review): nothing is measured or read again, so
+	// the install writes the plan the donor saw.
+	Report *resource.Report
+	// YesBy says who answered yes for Yes, for the log; "" is --yes.
+	YesBy  string
+	GOARCH string // for the fallback maximums; "" means this machine's
 	// AssetsDir is where copies of vessel.restrictions and resources.offcut
 	// beside the installer are looked for (they win over the built-in
 	// ones); "" uses the built-in ones. nodeman.cfg and start_seattle.sh
@@ -99,6 +105,24 @@ type NodeStatus struct {
 	Notes   []string
 	// Summary is the above in plain sentences, for the terminal and the window.
 	Summary []string
+}
+
+// Measure measures the machine as an install would (or reads
+// opts.Measured), reporting benchmark progress to obs, and checks the
+// measurements: what the donor reviews before installing. It writes
+// nothing in opts.Dir but the benchmark's temporary file, removed after.
+// Give the returned Report to Run as Options.Report.
+func Measure(ctx context.Context, opts Options, obs Observer) (*BenchmarkReport, error) {
+	r := newRunner(opts, obs, nil)
+	if r.opts.GOARCH == "" {
+		r.opts.GOARCH = runtime.GOARCH
+	}
+	rep, err := r.benchmark(ctx)
+	if err != nil {
+		return nil, err
+	}
+	max, failures := resource.Check(rep, r.opts.GOARCH)
+	return &BenchmarkReport{Report: rep, Maximums: max, Failures: failures}, nil
 }
 
 // ErrDeclined is returned when the donor does not continue with defaults.

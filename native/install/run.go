@@ -482,6 +482,16 @@ func (e vesselinfoError) Error() string { return e.msg }
 func (e vesselinfoError) Unwrap() error { return e.errs }
 
 func (r *runner) benchmark(ctx context.Context) (resource.Report, error) {
+	if r.opts.Report != nil {
+		r.start(PhaseBenchmark, "using the measurements the donor reviewed")
+		rep := *r.opts.Report
+		r.logf("Measurements taken before the donor's review: %s", reportLine(rep))
+		for _, note := range rep.Notes {
+			r.logf("Benchmark note: %s", note)
+		}
+		r.done(PhaseBenchmark, "")
+		return rep, nil
+	}
 	if r.opts.Measured != "" {
 		r.start(PhaseBenchmark, "reading the measurements in "+r.opts.Measured)
 		rep, err := resource.ReadReport(r.opts.Measured)
@@ -583,6 +593,9 @@ func (r *runner) confirmDefaults(ctx context.Context, failures []resource.Failur
 	switch {
 	case r.opts.Yes:
 		answer, who = p.Choices[0], "--yes"
+		if r.opts.YesBy != "" {
+			who = r.opts.YesBy
+		}
 	case r.ask == nil:
 		answer, who = p.Default, "nobody could be asked"
 	default:

@@ -30,7 +30,7 @@ func BenchmarkFirstProgressInChromium(b *testing.B) {
 		sctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() {
-			session(sctx, srv, options(b, false), "browser")
+			session(sctx, srv, options(b, false), "browser", nil)
 			close(done)
 		}()
 		chrometest.Do(b, ctx, "open the page", chromedp.Navigate(srv.URL()))

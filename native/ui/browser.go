@@ -46,7 +46,7 @@ func Browser(ctx context.Context, opts install.Options, noOpen bool, out io.Writ
 			fmt.Fprintln(out, "The install page is open in your browser; press Install there.")
 		}
 	}
-	return session(ctx, srv, opts, "browser")
+	return session(ctx, srv, opts, "browser", nil)
 }
 
 // watcherNotice is what the terminal says when a page connects while
@@ -129,6 +129,10 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// openPath asks the desktop to show a file or folder (the log, the install
+// directory) in its own program.
+func openPath(path string) error { return openBrowser(path) }
 
 // openBrowser asks the desktop to show target. The browser stays when we
 // exit. On Linux and BSD, xdg-open honours $BROWSER when no desktop is

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,8 +12,11 @@ import (
 	"time"
 
 	"github.com/seattletestbed/seattle-installer/bridge"
+	"github.com/seattletestbed/seattle-installer/native/assets"
 	"github.com/seattletestbed/seattle-installer/native/install"
 	"github.com/seattletestbed/seattle-installer/native/resource"
+	"github.com/seattletestbed/seattle-installer/native/state"
+	"github.com/seattletestbed/seattle-installer/wasm/plan"
 	"github.com/seattletestbed/seattle-installer/wasm/vesselinfo"
 )
 
@@ -20,78 +24,273 @@ import (
 // receive the result before the server stops anyway.
 const finishTimeout = 10 * time.Second
 
-// session runs one install behind the page on srv: hello, wait for start
-// (or cancel, or ctx), run the install with events going out and answers
-// coming in, send the result, and stop the server once the page has it.
-func session(ctx context.Context, srv *bridge.Server, opts install.Options, mode string) (*install.Result, error) {
+// session runs the donor's page on srv: hello; measure the machine right
+// away and send the review (what the donor would give, worked out in the
+// page for any percentage by the install's own plan code); on Install, run
+// the install with the reviewed measurements, events going out and answers
+// coming in; send the result. In the window (mode "webview") the page then
+// acts on it: open the log or the folder, uninstall, try again (back to the
+// review), or close, which calls onClose. The browser's session ends with
+// the result. Either way the server stops once the page has the last
+// message.
+func session(ctx context.Context, srv *bridge.Server, opts install.Options, mode string, onClose func()) (*install.Result, error) {
 	if err := srv.Send(hello(opts, mode)); err != nil {
 		return nil, err
 	}
-	res, err := drive(ctx, srv, opts)
-	srv.Send(resultMessage(res, err))
-	fctx, cancel := context.WithTimeout(context.Background(), finishTimeout)
-	srv.Finish(fctx)
-	cancel()
-	return res, err
+	defer func() {
+		fctx, cancel := context.WithTimeout(context.Background(), finishTimeout)
+		srv.Finish(fctx)
+		cancel()
+	}()
+	s := &sess{srv: srv, opts: opts, mode: mode, onClose: onClose}
+	if err := s.measure(ctx); err != nil {
+		srv.Send(resultMessage(nil, err))
+		return nil, err
+	}
+	for {
+		res, err := s.drive(ctx)
+		srv.Send(resultMessage(res, err))
+		if mode != "webview" || errors.Is(err, ErrCancelled) && s.closed {
+			return res, err
+		}
+		if !s.after(ctx, res) {
+			return res, err
+		}
+		s.sendReview()
+	}
 }
 
-func drive(ctx context.Context, srv *bridge.Server, opts install.Options) (*install.Result, error) {
-	percent, err := waitForStart(ctx, srv)
+// sess is one page's session.
+type sess struct {
+	srv     *bridge.Server
+	opts    install.Options
+	mode    string
+	onClose func()
+
+	bench   *install.BenchmarkReport // nil when the measurements could not be taken
+	problem string                   // why, in words
+	closed  bool                     // the donor pressed Close
+	start   *bridge.Start            // a start that came while measuring
+}
+
+// measure measures the machine (or reads --measured) with progress going
+// to the page, then sends the review. A Cancel, or the window's Close,
+// while measuring ends the session with nothing written.
+func (s *sess) measure(ctx context.Context) error {
+	mctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type outcome struct {
+		b   *install.BenchmarkReport
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		b, err := install.Measure(mctx, s.opts, newObserver(s.srv))
+		done <- outcome{b, err}
+	}()
+	for {
+		select {
+		case o := <-done:
+			switch {
+			case ctx.Err() != nil || errors.Is(o.err, context.Canceled):
+				return ErrCancelled
+			case o.err != nil:
+				s.problem = "The measurements given to the installer cannot be used, so nothing can be installed. Ask whoever gave you this installer for help."
+			}
+			s.bench = o.b
+			s.sendReview()
+			return nil
+		case <-ctx.Done():
+			cancel()
+		case m := <-s.srv.Incoming():
+			switch m := m.(type) {
+			case *bridge.Start:
+				s.start = m // taken once the review is out
+			case *bridge.Cancel:
+				cancel()
+			case *bridge.Act:
+				if m.Action == bridge.ActionClose {
+					s.close()
+					cancel()
+				} else {
+					s.srv.Reply("the installer is still measuring this computer")
+				}
+			case *bridge.Answer:
+				s.srv.Reply(fmt.Sprintf("there is no open question %q: the install has not started", m.ID))
+			}
+		}
+	}
+}
+
+// sendReview sends what the page needs to show the plan.
+func (s *sess) sendReview() {
+	m := &bridge.Review{Percent: s.opts.Percent, Resources: []bridge.Resource{}, Failures: []bridge.Failure{},
+		Maximums: map[string]float64{}, Offcut: map[string]float64{}, Problem: s.problem}
+	if s.bench != nil {
+		b := benchmarkMessage(s.bench)
+		m.Resources, m.Failures = b.Resources, b.Failures
+		for n, v := range s.bench.Maximums {
+			m.Maximums[string(n)] = v
+		}
+	}
+	if src, origin, err := assets.Load(s.opts.AssetsDir, assets.OffcutFile); err == nil {
+		if off, err := plan.ParseOffcut(src, origin); err == nil {
+			for n, v := range off {
+				m.Offcut[string(n)] = v
+			}
+		}
+	}
+	m.Installed, _ = state.Installed(s.opts.Dir)
+	s.srv.Send(m)
+}
+
+func (s *sess) close() {
+	s.closed = true
+	if s.onClose != nil {
+		s.onClose()
+	}
+}
+
+// drive waits for Install and runs the install.
+func (s *sess) drive(ctx context.Context) (*install.Result, error) {
+	start, err := s.waitForStart(ctx)
 	if err != nil {
 		return nil, err
 	}
-	opts.Percent = percent
-	srv.Send(&bridge.Started{Percent: opts.Percent})
+	opts := s.opts
+	opts.Percent = start.Percent
+	if s.bench != nil {
+		// The plan the donor reviewed: the same measurements.
+		rep := s.bench.Report
+		opts.Report = &rep
+		if start.Defaults {
+			// The failed measurements' defaults, accepted in the review.
+			opts.Yes, opts.YesBy = true, "the donor, who saw the failed measurements in the review"
+		}
+	}
+	s.srv.Send(&bridge.Started{Percent: opts.Percent})
 
 	ictx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ask := &prompter{srv: srv}
+	ask := &prompter{srv: s.srv}
 	type outcome struct {
 		res *install.Result
 		err error
 	}
 	done := make(chan outcome, 1)
 	go func() {
-		res, err := install.Run(ictx, opts, newObserver(srv), ask)
+		res, err := install.Run(ictx, opts, newObserver(s.srv), ask)
 		done <- outcome{res, err}
 	}()
 	for {
 		select {
 		case o := <-done:
 			return o.res, o.err
-		case m := <-srv.Incoming():
+		case m := <-s.srv.Incoming():
 			switch m := m.(type) {
 			case *bridge.Start:
-				srv.Reply("the install has already started")
+				s.srv.Reply("the install has already started")
 			case *bridge.Cancel:
 				cancel() // the install stops cleanly and reports how
 			case *bridge.Answer:
 				if err := ask.take(m); err != nil {
-					srv.Reply(err.Error())
+					s.srv.Reply(err.Error())
 				}
+			case *bridge.Act:
+				s.srv.Reply("the install is running: cancel it first")
 			}
 		}
 	}
 }
 
 // waitForStart waits for the page to press Install and returns the share
-// it chose; the page's cancel, or ctx ending, is ErrCancelled.
-func waitForStart(ctx context.Context, srv *bridge.Server) (float64, error) {
+// it chose; the page's cancel or Close, or ctx ending, is ErrCancelled.
+// Meanwhile the page may uninstall what is already there, or open the
+// folder.
+func (s *sess) waitForStart(ctx context.Context) (*bridge.Start, error) {
+	if m := s.start; m != nil {
+		s.start = nil
+		return m, nil
+	}
 	for {
 		select {
 		case <-ctx.Done():
-			return 0, ErrCancelled
-		case m := <-srv.Incoming():
+			return nil, ErrCancelled
+		case m := <-s.srv.Incoming():
 			switch m := m.(type) {
 			case *bridge.Start:
-				return m.Percent, nil
+				return m, nil
 			case *bridge.Cancel:
-				return 0, ErrCancelled
+				return nil, ErrCancelled
 			case *bridge.Answer:
-				srv.Reply(fmt.Sprintf("there is no open question %q: the install has not started", m.ID))
+				s.srv.Reply(fmt.Sprintf("there is no open question %q: the install has not started", m.ID))
+			case *bridge.Act:
+				switch m.Action {
+				case bridge.ActionClose:
+					s.close()
+					return nil, ErrCancelled
+				case bridge.ActionUninstall:
+					s.uninstall()
+					s.sendReview()
+				case bridge.ActionOpenFolder:
+					s.open(s.opts.Dir)
+				default:
+					s.srv.Reply("there is nothing to " + m.Action + " yet")
+				}
 			}
 		}
 	}
+}
+
+// after handles the page's actions on a result until the donor closes
+// (false) or tries again (true).
+func (s *sess) after(ctx context.Context, res *install.Result) bool {
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case m := <-s.srv.Incoming():
+			act, ok := m.(*bridge.Act)
+			if !ok {
+				s.srv.Reply("the install has ended: close, try again, or uninstall")
+				continue
+			}
+			switch act.Action {
+			case bridge.ActionClose:
+				s.close()
+				return false
+			case bridge.ActionTryAgain:
+				return true
+			case bridge.ActionOpenLog:
+				if res != nil && res.LogPath != "" {
+					s.open(res.LogPath)
+				}
+			case bridge.ActionOpenFolder:
+				s.open(s.opts.Dir)
+			case bridge.ActionUninstall:
+				s.uninstall()
+			}
+		}
+	}
+}
+
+// open shows a file or folder in the desktop's own program.
+func (s *sess) open(path string) {
+	if err := openPath(path); err != nil {
+		s.srv.Send(&bridge.Log{Line: "Could not open " + path + ": " + err.Error()})
+	}
+}
+
+// uninstall removes what the install wrote, as `uninstall` does, and tells
+// the page how it went.
+func (s *sess) uninstall() {
+	s.srv.Send(&bridge.Progress{Phase: "uninstall", State: "started", Detail: "removing the install"})
+	u, err := uninstall(s.opts.Dir)
+	m := uninstallMessage(s.opts.Dir, u, err)
+	for _, p := range m.Kept {
+		s.srv.Send(&bridge.Log{Line: "kept " + p})
+	}
+	s.srv.Send(m)
 }
 
 // hello is the first message: what will be installed, where. The
@@ -144,9 +343,9 @@ func resultMessage(res *install.Result, err error) *bridge.Result {
 	m := &bridge.Result{Files: []string{}, Vessels: []string{}, Details: []string{}, Node: []string{}}
 	if res != nil {
 		m.OK, m.Dir, m.Log = res.OK, res.Dir, res.LogPath
-		if res.Node != nil {
-			m.Node = append(m.Node, res.Node.Summary...)
-		}
+		// The node in the window's words: Summary is the terminal's, with
+		// its commands and system messages.
+		m.Node = append(m.Node, nodeWords(res.Node)...)
 		m.Files = append(m.Files, res.Files...)
 		if res.OK && res.Plan != nil {
 			for _, v := range res.Plan.Vessels {

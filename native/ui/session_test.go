@@ -153,7 +153,7 @@ func startSession(t *testing.T, opts install.Options) (*bridge.Server, chan outc
 	t.Cleanup(cancel)
 	done := make(chan outcome, 1)
 	go func() {
-		res, err := session(ctx, srv, opts, "browser")
+		res, err := session(ctx, srv, opts, "browser", nil)
 		done <- outcome{res, err}
 	}()
 	return srv, done
@@ -187,7 +187,21 @@ func TestSessionInstallsThroughTheBridge(t *testing.T) {
 		!strings.HasPrefix(hello.Vesselinfo, "Percent 40\n") || hello.Percent != 10 || hello.Dir != opts.Dir || hello.Problem != "" {
 		t.Fatalf("hello %s", h.Raw)
 	}
-	// Nothing happens before start: no files.
+	// The machine is measured right away, and the page gets the review:
+	// the maximums, the failed measurement and the default used instead,
+	// the cost of a vessel; nothing is written.
+	msgs := p.until("review")
+	var rev bridge.Review
+	json.Unmarshal(msgs[len(msgs)-1].Raw, &rev)
+	if len(rev.Resources) != 15 || len(rev.Failures) != 1 || rev.Failures[0].Resource != "filewrite" || rev.Installed ||
+		rev.Maximums["cpu"] != 2 || rev.Offcut["memory"] <= 0 || rev.Problem != "" || rev.Percent != 10 {
+		t.Errorf("review %s", msgs[len(msgs)-1].Raw)
+	}
+	for _, m := range msgs {
+		if m.Type == "progress" && !strings.Contains(string(m.Raw), `"phase":"benchmark"`) {
+			t.Errorf("before the review the page was told %s", m.Raw)
+		}
+	}
 	if _, err := os.Stat(opts.Dir); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("%s exists before the page pressed Install (%v)", opts.Dir, err)
 	}
@@ -196,7 +210,7 @@ func TestSessionInstallsThroughTheBridge(t *testing.T) {
 		t.Errorf("an answer before start got %s", m.Raw)
 	}
 	p.send(`{"type":"start","percent":20}`)
-	msgs := p.until("prompt")
+	msgs = p.until("prompt")
 	if msgs[0].Type != "started" {
 		t.Errorf("first after start: %s", msgs[0].Raw)
 	}
@@ -336,7 +350,7 @@ func TestSessionStopsWhenTheProgramIsInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan outcome, 1)
 	go func() {
-		res, err := session(ctx, srv, options(t, false), "browser")
+		res, err := session(ctx, srv, options(t, false), "browser", nil)
 		done <- outcome{res, err}
 	}()
 	p := connectPage(t, srv)
@@ -345,7 +359,12 @@ func TestSessionStopsWhenTheProgramIsInterrupted(t *testing.T) {
 	if o := wait(t, done); !errors.Is(o.err, ErrCancelled) {
 		t.Errorf("error %v, want ErrCancelled", o.err)
 	}
-	if m := p.read(); m.Type != "result" || m.OK {
+	// What the page was told after hello: the measuring (the review may
+	// come first if it finished), then the result.
+	var m hostMsg
+	for m = p.read(); m.Type == "progress" || m.Type == "review" || m.Type == "log"; m = p.read() {
+	}
+	if m.Type != "result" || m.OK {
 		t.Errorf("the page was told %s", m.Raw)
 	}
 }

@@ -53,6 +53,18 @@ func Window(ctx context.Context, opts install.Options, out io.Writer) (*install.
 	w.SetSize(760, 680, webview.HintNone)
 	w.Navigate(launchURL)
 
+	// ctx ending (Ctrl-C, SIGTERM) or the page's Close closes the window;
+	// Terminate must run on the window's thread, and never after Destroy.
+	var mu sync.Mutex
+	closed := false
+	terminate := func() {
+		mu.Lock()
+		if !closed {
+			w.Dispatch(w.Terminate)
+		}
+		mu.Unlock()
+	}
+
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type outcome struct {
@@ -61,23 +73,15 @@ func Window(ctx context.Context, opts install.Options, out io.Writer) (*install.
 	}
 	done := make(chan outcome, 1)
 	go func() {
-		res, err := session(sctx, srv, opts, "webview")
+		res, err := session(sctx, srv, opts, "webview", terminate)
 		done <- outcome{res, err}
 	}()
 
-	// ctx ending (Ctrl-C, SIGTERM) closes the window; Terminate must run on
-	// the window's thread, and never after Destroy.
-	var mu sync.Mutex
-	closed := false
 	stop := make(chan struct{})
 	go func() {
 		select {
 		case <-ctx.Done():
-			mu.Lock()
-			if !closed {
-				w.Dispatch(w.Terminate)
-			}
-			mu.Unlock()
+			terminate()
 		case <-stop:
 		}
 	}()

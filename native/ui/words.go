@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/seattletestbed/seattle-installer/bridge"
 	"github.com/seattletestbed/seattle-installer/native/install"
 	"github.com/seattletestbed/seattle-installer/native/resource"
 )
@@ -26,11 +27,11 @@ const (
 
 // Actions the window offers after an ending.
 const (
-	ActionClose      = "close"
-	ActionTryAgain   = "try-again"
-	ActionOpenLog    = "open-log"
-	ActionOpenFolder = "open-folder"
-	ActionUninstall  = "uninstall"
+	ActionClose      = bridge.ActionClose
+	ActionTryAgain   = bridge.ActionTryAgain
+	ActionOpenLog    = bridge.ActionOpenLog
+	ActionOpenFolder = bridge.ActionOpenFolder
+	ActionUninstall  = bridge.ActionUninstall
 )
 
 // Words is an ending as the window shows it.
@@ -162,6 +163,31 @@ func WindowWords(res *install.Result, err error) Words {
 	}
 	w.Actions = append(append([]string{ActionTryAgain}, logAction()...), ActionClose)
 	return w
+}
+
+// nodeWords says what became of the node, for the window: whether it runs
+// and whether it starts with the computer. The reasons and notes, which
+// may name commands and flags, are in the terminal's summary and the log;
+// the window's Uninstall button stands for the uninstall command.
+func nodeWords(st *install.NodeStatus) []string {
+	if st == nil {
+		return nil
+	}
+	var out []string
+	switch {
+	case st.Running:
+		out = append(out, "Seattle is running on this computer now.")
+	case st.Boot != "":
+		out = append(out, "Seattle is not running yet; it starts the next time this computer starts.")
+	default:
+		out = append(out, "Seattle is not running.")
+	}
+	if st.Boot != "" {
+		out = append(out, "It starts again whenever this computer starts.")
+	} else {
+		out = append(out, "It does not start by itself when this computer starts.")
+	}
+	return out
 }
 
 // questionWords is a question of the install's as the window asks it: the

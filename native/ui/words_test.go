@@ -83,6 +83,17 @@ func TestWindowWordsSpeakToADonor(t *testing.T) {
 			t.Errorf("the window asks %q, naming resources as the node manager does", q)
 		}
 	}
+	for _, st := range []*install.NodeStatus{
+		{Running: true, PID: 42, Log: "/d/node.log", Boot: "crontab", Notes: []string{"run: seattle-installer --start-command x"}},
+		{NotRun: "--no-start was given", NoBoot: "exec: crontab: executable file not found in $PATH; add it by hand with crontab -e"},
+		{NotRun: "context canceled", Boot: "systemd"},
+	} {
+		lines := nodeWords(st)
+		checkWords(t, "node", Words{Tone: ToneFailed, Title: "n", Text: strings.Join(lines, " "), Actions: []string{"x"}}, nil)
+		if len(lines) != 2 {
+			t.Errorf("node %+v: %q", st, lines)
+		}
+	}
 	checkWords(t, "cancelled before start", WindowWords(nil, ErrCancelled), nil)
 	checkWords(t, "no result", WindowWords(nil, nil), nil)
 }

@@ -57,6 +57,9 @@
   let retry = 250;         // reconnect delay, ms
   let openPrompt = null;   // id of the question on screen
   let started = false;     // the host accepted start: there is progress to show
+  let hello = null;        // the hello: the vesselinfo text, the mode
+  let review = null;       // the review: maximums, offcut, failures
+  let view = null;         // the plan on screen (seattlePlan), for the percentage shown
 
   // ---- the connection -------------------------------------------------
 
@@ -141,6 +144,8 @@
       case 'answered': closePrompt(m.id); break;
       case 'log': appendLog(m.line); break;
       case 'result': onResult(m); break;
+      case 'review': onReview(m); break;
+      case 'uninstalled': onUninstalled(m); break;
       case 'error': banner('The installer said: ' + m.message); break;
       default: console.warn('bridge: unknown message', m.type);
     }
@@ -154,9 +159,17 @@
       return;
     }
     // A replay from the start: forget what an earlier session drew.
+    hello = m;
+    review = null;
+    view = null;
     finished = false;
     started = false;
     startSent = false;
+    $('start-form').hidden = true;
+    $('measuring').hidden = false;
+    $('installed-note').hidden = true;
+    $('review-problem').hidden = true;
+    setMeasured(0);
     $('resource-rows').textContent = '';
     $('chart').textContent = '';
     $('legend').textContent = '';
@@ -167,10 +180,92 @@
     $('dir').title = m.dir;
     $('percent').value = fmtNum(m.percent || 10);
     stage('before');
-    validateVessels(m).then(() => {
-      if (document.body.dataset.stage === 'before' && valid) $('percent').focus();
-    });
+    validateVessels(m);
   }
+
+  // ---- the review -----------------------------------------------------
+
+  function setMeasured(f) {
+    const pct = Math.max(0, Math.min(100, Math.round((f || 0) * 100)));
+    $('mfill').style.width = pct + '%';
+    $('mbar').setAttribute('aria-valuenow', String(pct));
+    $('moverall').textContent = pct + '%';
+  }
+
+  // onReview shows what the donor would give: measured (or safe
+  // defaults), then worked out for the percentage chosen.
+  function onReview(m) {
+    review = m;
+    finished = false;
+    started = false;
+    startSent = false;
+    document.body.removeAttribute('data-result');
+    stage('before');
+    $('measuring').hidden = true;
+    $('installed-dir').textContent = hello ? hello.dir : '';
+    $('installed-note').hidden = !m.installed;
+    $('review-problem').textContent = m.problem;
+    $('review-problem').hidden = !m.problem;
+    const fl = $('review-failure-list');
+    fl.textContent = '';
+    for (const f of m.failures) {
+      const r = m.resources.find((x) => x.name === f.resource);
+      const li = document.createElement('li');
+      li.textContent = (r ? r.label + ': ' + r.text + ' at most' : f.resource);
+      fl.appendChild(li);
+    }
+    $('review-failures').hidden = m.failures.length === 0;
+    $('install').textContent = m.failures.length ? 'Install with safe defaults' : 'Install';
+    $('percent').value = fmtNum(m.percent || 10);
+    $('start-form').hidden = !valid || !!m.problem;
+    updatePreview();
+    applyRole();
+    if (valid && !m.problem && role === 'control') $('percent-range').focus();
+  }
+
+  // updatePreview works the plan out for the percentage in the field with
+  // the install's own plan code (seattlePlan, WebAssembly) and shows it.
+  async function updatePreview() {
+    if (!review || !hello || review.problem) return;
+    const p = parsePercent($('percent').value);
+    if (p.error) { showView(null, p.error); return; }
+    $('percent-range').value = String(Math.max(1, Math.min(100, Math.round(p.value))));
+    try {
+      await loadValidator();
+      const v = window.seattlePlan(hello.vesselinfo, review.maximums, review.offcut, p.value);
+      showView(v, v.ok ? '' : v.problem);
+    } catch (err) {
+      console.error('plan', err);
+      showView(null, 'The plan could not be worked out in this page.');
+    }
+  }
+
+  function showView(v, problem) {
+    view = v && v.ok ? v : null;
+    document.body.dataset.plan = view ? 'ok' : 'none';
+    $('percent-error').textContent = problem || '';
+    if (problem) $('percent').setAttribute('aria-invalid', 'true'); else $('percent').removeAttribute('aria-invalid');
+    $('give').textContent = view ? 'You give ' + view.headline + ', and limits on the rest below.' : '';
+    drawPlan($('review-legend'), $('review-chart'), view);
+    const dl = $('resource-words');
+    dl.textContent = '';
+    if (view) {
+      for (const r of view.resources) {
+        const dt = document.createElement('dt');
+        dt.textContent = r.label + ': ' + r.donatedText;
+        const dd = document.createElement('dd');
+        dd.textContent = r.explain;
+        dl.append(dt, dd);
+      }
+      fillVessels(view.vessels);
+    }
+    applyRole();
+  }
+
+  $('percent-range').addEventListener('input', () => {
+    $('percent').value = $('percent-range').value;
+    updatePreview();
+  });
 
   let validator = null;
   function loadValidator() {
@@ -204,16 +299,9 @@
     }
     valid = res.valid;
     document.body.dataset.vessels = valid ? 'valid' : 'invalid';
-    const body = $('vessels').tBodies[0];
-    body.textContent = '';
-    res.vessels.forEach((v, i) => {
-      const tr = body.insertRow();
-      cell(tr, 'v' + (i + 1));
-      cell(tr, v.percent + ' %', 'num');
-      cell(tr, v.owner, 'key').title = v.owner;
-      cell(tr, String(v.users.length), 'num').title = v.users.join('\n');
-    });
+    fillVessels(res.vessels.map((v, i) => ({ name: 'v' + (i + 1), percent: v.percent, owner: v.owner, fingerprint: fingerprint(v.owner), users: v.users.length })));
     $('vessels').hidden = !valid;
+    if (!valid) $('measuring').hidden = true;
     const list = $('vessel-error-list');
     list.textContent = '';
     for (const e of res.errors) {
@@ -222,8 +310,46 @@
       list.appendChild(li);
     }
     $('vessel-errors').hidden = valid;
-    $('start-form').hidden = !valid;
+    $('start-form').hidden = !valid || !review || !!review.problem;
     applyRole();
+  }
+
+  // fillVessels lists the vessels: each owner key as a short fingerprint,
+  // the whole key on demand.
+  function fillVessels(vessels) {
+    const body = $('vessels').tBodies[0];
+    body.textContent = '';
+    vessels.forEach((v, i) => {
+      const tr = body.insertRow();
+      const name = cell(tr, '', 'name');
+      const sw = document.createElement('span');
+      sw.className = 'swatch';
+      sw.style.background = COLORS[i % COLORS.length];
+      name.append(sw, document.createTextNode(' ' + v.name));
+      cell(tr, v.percent + ' %', 'num');
+      const key = cell(tr, '', 'key');
+      const d = document.createElement('details');
+      const sum = document.createElement('summary');
+      sum.textContent = v.fingerprint;
+      sum.setAttribute('aria-label', 'Owner key ' + v.fingerprint + ': show the whole key');
+      const full = document.createElement('code');
+      full.className = 'wrap';
+      full.textContent = v.owner;
+      d.append(sum, full);
+      key.appendChild(d);
+      cell(tr, String(v.users), 'num');
+      tr.cells[0].dataset.label = 'Vessel';
+      tr.cells[1].dataset.label = 'Share';
+      tr.cells[2].dataset.label = 'Owner';
+      tr.cells[3].dataset.label = 'Users';
+    });
+  }
+
+  // fingerprint shortens a key "e n" to n's first and last four digits, as
+  // the installer's plan does.
+  function fingerprint(key) {
+    const n = key.slice(key.lastIndexOf(' ') + 1);
+    return n.length <= 9 ? n : n.slice(0, 4) + '\u2026' + n.slice(-4);
   }
 
   function cell(tr, text, cls) {
@@ -246,6 +372,7 @@
   $('percent').addEventListener('input', () => {
     $('percent').removeAttribute('aria-invalid');
     $('percent-error').textContent = '';
+    updatePreview();
   });
 
   $('start-form').addEventListener('submit', (e) => {
@@ -258,8 +385,10 @@
       $('percent').focus();
       return;
     }
-    if (role !== 'control') return;
-    if (send({ type: 'start', percent: p.value })) {
+    if (role !== 'control' || !view) return;
+    // defaults: the donor saw the failed measurements above and the
+    // defaults used instead; the installer does not ask again.
+    if (send({ type: 'start', percent: p.value, defaults: !!(review && review.failures.length) })) {
       startSent = true;
       $('install').disabled = true;
       setStatus('Starting…');
@@ -269,7 +398,13 @@
   // ---- during ---------------------------------------------------------
 
   function onProgress(m) {
-    if (document.body.dataset.stage === 'before') { started = true; stage('during'); }
+    if (m.phase === 'uninstall') { stage('during'); $('during-title').textContent = 'Uninstalling'; $('phase').textContent = 'Removing the install…'; $('cancel').hidden = true; return; }
+    if (!started && !startSent) {
+      // Before Install: the measuring, for the review.
+      if (m.phase === 'benchmark') setMeasured(m.fraction);
+      return;
+    }
+    if (document.body.dataset.stage !== 'during') { started = true; stage('during'); }
     if (!m.phase) return; // the last event only says the install ended; the result tells how
     setOverall(m.overall);
     let text = PHASES[m.phase] || m.phase;
@@ -303,9 +438,12 @@
     rows.textContent = '';
     for (const r of m.resources) {
       const tr = rows.insertRow();
-      cell(tr, r.label).title = r.name;
-      cell(tr, fmt(r.value, r.unit), 'num');
+      cell(tr, r.label).title = r.explain;
+      cell(tr, r.text, 'num');
       const how = tr.insertCell();
+      tr.cells[0].dataset.label = 'Resource';
+      tr.cells[1].dataset.label = 'Maximum';
+      how.dataset.label = 'Source';
       const tag = document.createElement('span');
       if (r.failed) {
         tag.className = 'tag failed';
@@ -373,8 +511,16 @@
   }
 
   function onPlan(m) {
-    const legend = $('legend');
+    drawPlan($('legend'), $('chart'), m);
+    $('plan').hidden = false;
+  }
+
+  // drawPlan draws the split of a plan among the vessels: a legend and a
+  // stacked bar per resource.
+  function drawPlan(legend, chart, m) {
     legend.textContent = '';
+    chart.textContent = '';
+    if (!m) return;
     m.vessels.forEach((v, i) => {
       const li = document.createElement('li');
       const sw = document.createElement('span');
@@ -392,8 +538,6 @@
     li.append(sw, document.createTextNode('cost of running them'));
     legend.appendChild(li);
 
-    const chart = $('chart');
-    chart.textContent = '';
     m.resources.forEach((r, k) => {
       if (!(r.donated > 0)) return;
       const row = document.createElement('div');
@@ -401,15 +545,14 @@
       const lab = document.createElement('span');
       lab.className = 'label';
       lab.textContent = r.label;
-      lab.title = r.label + ' (' + r.name + ')';
+      lab.title = r.explain || r.label;
       const total = document.createElement('span');
       total.className = 'total';
-      total.textContent = fmt(r.donated, r.unit);
-      total.title = 'donated ' + fmt(r.donated, r.unit) + ' of ' + fmt(r.maximum, r.unit);
+      total.textContent = r.donatedText;
+      total.title = 'you give ' + r.donatedText + ' of ' + r.maximumText;
       row.append(lab, bars(m.vessels, k, r), total);
       chart.appendChild(row);
     });
-    $('plan').hidden = false;
   }
 
   const SVG = 'http://www.w3.org/2000/svg';
@@ -422,7 +565,7 @@
     svg.setAttribute('role', 'img');
     const parts = vessels.map((v) => v.values[k]);
     const given = parts.reduce((a, b) => a + b, 0);
-    svg.setAttribute('aria-label', r.label + ': ' + vessels.map((v, i) => v.name + ' ' + fmt(parts[i], r.unit)).join(', '));
+    svg.setAttribute('aria-label', r.label + ': ' + vessels.map((v) => v.name + ' ' + v.texts[k]).join(', '));
     let x = 0;
     const scale = 1000 / Math.max(r.donated, given);
     const rect = (w, color, title) => {
@@ -438,8 +581,8 @@
       svg.appendChild(el);
       x += w;
     };
-    vessels.forEach((v, i) => rect(parts[i] * scale, COLORS[i % COLORS.length], v.name + ': ' + fmt(parts[i], r.unit)));
-    rect(1000 - x, '#c9d1db', 'cost of running the vessels: ' + fmt(Math.max(0, r.donated - given), r.unit));
+    vessels.forEach((v, i) => rect(parts[i] * scale, COLORS[i % COLORS.length], v.name + ': ' + v.texts[k]));
+    rect(1000 - x, '#c9d1db', 'the cost of running the vessels');
     return svg;
   }
 
@@ -474,14 +617,17 @@
   // applyRole lets the controls act only in the page in control; the
   // installer refuses what a watching page sends anyway.
   function applyRole() {
-    const view = role !== 'control';
+    const watching = role !== 'control';
     document.body.dataset.role = role;
-    $('percent').disabled = view;
-    $('install').disabled = view || !valid || startSent;
-    $('quit').disabled = view;
-    $('cancel').disabled = view;
-    $('prompt-choices').querySelectorAll('button').forEach((b) => { b.disabled = view; });
-    $('prompt-watching').hidden = !view;
+    $('percent').disabled = watching;
+    $('install').disabled = watching || !valid || startSent || !view;
+    $('percent-range').disabled = watching;
+    $('close-before').disabled = watching;
+    $('uninstall-first').disabled = watching;
+    $('quit').disabled = watching;
+    $('cancel').disabled = watching;
+    $('prompt-choices').querySelectorAll('button').forEach((b) => { b.disabled = watching; });
+    $('prompt-watching').hidden = !watching;
   }
 
   function requestControl() {
@@ -518,16 +664,25 @@
 
   // ---- after ----------------------------------------------------------
 
+  const ACTIONS = {
+    close: 'Close',
+    'try-again': 'Try again',
+    'open-log': 'Open the log',
+    'open-folder': 'Open the folder',
+    uninstall: 'Uninstall',
+  };
+
   function onResult(m) {
     finished = true;
     closePrompt(openPrompt);
     closeHandover();
     $('watching').hidden = true;
-    document.body.dataset.result = m.ok ? 'ok' : 'failed';
+    // ok, neutral (the donor's choice, or nothing changed) or failed
+    document.body.dataset.result = m.tone || (m.ok ? 'ok' : 'failed');
     if (m.ok) setOverall(1);
     if (m.ok) $('phase').textContent = 'All steps done';
     stage('after');
-    $('after-title').textContent = m.ok ? 'Installed' : 'The install did not finish';
+    $('after-title').textContent = m.title;
     $('summary-message').textContent = m.message;
     // What became of the node: running, start at boot, how to uninstall.
     const nodeList = $('node-summary');
@@ -537,21 +692,80 @@
       return li;
     }));
     nodeList.hidden = !(m.node && m.node.length);
+    details(m.details);
+    $('after-next').textContent = m.next || '';
     const n = m.vessels.length;
     $('vessels-created-label').textContent = 'Vessels';
     $('vessels-created').textContent = m.ok ? n + ' created: ' + m.vessels.join(', ') : 'none created';
     $('state-path').textContent = m.dir || '(none)';
-    $('state-path').title = m.dir || '';
     $('log-path').textContent = m.log || '(none)';
-    $('log-path').title = m.log || '';
     document.querySelector('#after .paths').hidden = !m.dir && !m.log;
-    $('after-hint').textContent = m.ok
-      ? 'You can close this window. Thank you for donating to Seattle!'
-      : (m.log ? 'Please send the log file above, together with the vesselinfo file, to whoever gave you this installer.' : '');
+    actions(m.actions);
     setStatus(m.ok ? 'Installed' : 'Not installed');
-    if (!m.ok && $('log').textContent) $('log-box').open = true;
+    if (m.tone === 'failed' && $('log').textContent) $('log-box').open = true;
     $('after-title').focus();
   }
+
+  // onUninstalled shows how an Uninstall went.
+  function onUninstalled(m) {
+    finished = true;
+    document.body.dataset.result = m.ok ? 'ok' : 'failed';
+    stage('after');
+    $('during').hidden = true;
+    $('after-title').textContent = m.title;
+    $('summary-message').textContent = m.message;
+    details([]);
+    $('after-next').textContent = m.next || '';
+    document.querySelector('#after .paths').hidden = true;
+    actions(m.actions);
+    setStatus(m.title);
+    $('after-title').focus();
+  }
+
+  function details(list) {
+    const ul = $('summary-details');
+    ul.textContent = '';
+    for (const d of list || []) {
+      const li = document.createElement('li');
+      li.textContent = d;
+      ul.appendChild(li);
+    }
+    ul.hidden = !ul.children.length;
+  }
+
+  // actions offers the next steps as buttons. In a browser the installer
+  // has ended with the result, so there is nothing left to ask it.
+  function actions(list) {
+    const box = $('after-actions');
+    box.textContent = '';
+    const browser = hello && hello.mode !== 'webview';
+    $('after-hint').textContent = browser ? 'The installer has ended; you can close this tab.' : '';
+    if (browser) return;
+    (list || []).forEach((a, i) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = ACTIONS[a] || a;
+      b.dataset.action = a;
+      if (i === 0) b.className = 'primary';
+      b.disabled = role !== 'control';
+      box.appendChild(b);
+    });
+  }
+
+  // Every button with a data-action asks the installer for it.
+  document.addEventListener('click', (e) => {
+    const b = e.target.closest('button[data-action]');
+    if (!b || role !== 'control') return;
+    const a = b.dataset.action;
+    if (a === 'close' && hello && hello.mode !== 'webview' && !finished) {
+      // A browser tab cannot close itself: the installer stops, nothing written.
+      if (send({ type: 'cancel' })) b.disabled = true;
+      return;
+    }
+    if (send({ type: 'act', action: a })) {
+      if (a === 'uninstall' || a === 'try-again' || a === 'close') b.disabled = true;
+    }
+  });
 
   // ---- helpers --------------------------------------------------------
 
@@ -583,20 +797,6 @@
   function fmtNum(x) {
     if (Number.isInteger(x)) return String(x);
     return String(Math.round(x * 1000) / 1000);
-  }
-
-  // fmt shows a value in its unit: SI prefixes for bytes (1 MB = 10^6 B,
-  // as the node manager counts), cores to three decimals.
-  function fmt(v, unit) {
-    if (unit === 'cores') return fmtNum(v) + (v === 1 ? ' core' : ' cores');
-    if (unit === 'bytes' || unit === 'bytes/s') {
-      const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-      let i = 0;
-      while (Math.abs(v) >= 1000 && i < units.length - 1) { v /= 1000; i++; }
-      const s = (i === 0 || v >= 100 ? Math.round(v) : Math.round(v * 10) / 10) + ' ' + units[i];
-      return unit === 'bytes/s' ? s + '/s' : s;
-    }
-    return Math.round(v).toLocaleString('en-US');
   }
 
   connect();
