@@ -15,3 +15,22 @@ import "C"
 func canOpenWindow() bool {
 	return C.gtk_init_check(nil, nil) != 0
 }
+
+// workArea is the usable part (without panels and docks) of the monitor the
+// window opens on, the primary one; 0×0 when GTK cannot tell.
+func workArea() (width, height int) {
+	d := C.gdk_display_get_default()
+	if d == nil {
+		return 0, 0
+	}
+	m := C.gdk_display_get_primary_monitor(d)
+	if m == nil {
+		m = C.gdk_display_get_monitor(d, 0)
+	}
+	if m == nil {
+		return 0, 0
+	}
+	var r C.GdkRectangle
+	C.gdk_monitor_get_workarea(m, &r)
+	return int(r.width), int(r.height)
+}

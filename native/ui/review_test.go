@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -90,6 +91,17 @@ func TestReviewThenInstallWritesThePlanShown(t *testing.T) {
 	shown := plan.Preview(src, max, offcut, 37)
 	if !shown.OK || len(shown.Vessels) != 4 || !strings.Contains(shown.Headline, "of a processor core") {
 		t.Fatalf("preview %+v", shown)
+	}
+	// The same as `install --dry-run --percent 37` plans from the same
+	// measurements.
+	dry := opts
+	dry.DryRun, dry.Percent, dry.Yes = true, 37, true
+	dres, err := install.Run(context.Background(), dry, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := plan.NewView(dres.Plan, nil); !reflect.DeepEqual(got, shown) {
+		t.Errorf("the dry run plans\n%+v\nthe review shows\n%+v", got, shown)
 	}
 	p.send(`{"type":"start","percent":37,"defaults":true}`)
 	msgs := p.until("result")

@@ -50,7 +50,12 @@ func Window(ctx context.Context, opts install.Options, out io.Writer) (*install.
 	srv.OnView(func() { fmt.Fprintln(out, watcherNotice) })
 	fmt.Fprintf(out, "UI: %s\n", srv.URL())
 	w.SetTitle("Seattle installer")
-	w.SetSize(760, 680, webview.HintNone)
+	// Fit the screen it opens on: never larger than the work area, so the
+	// buttons are never off-screen; resizable, down to a minimum that fits
+	// 800×600.
+	ww, wh := fitWindow(workArea())
+	w.SetSize(minWidth, minHeight, webview.HintMin)
+	w.SetSize(ww, wh, webview.HintNone)
 	w.Navigate(launchURL)
 
 	// ctx ending (Ctrl-C, SIGTERM) or the page's Close closes the window;

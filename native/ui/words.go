@@ -158,8 +158,16 @@ func WindowWords(res *install.Result, err error) Words {
 		w.Text = "You are not allowed to write into the folder " + dir + ". " + nothing
 		w.Next = "Put the installer in a folder you can write to, and run it again."
 	default:
+		if res.Remedy == install.RemedyChooseDir {
+			w.Text = "The installer could not use the folder " + dir + ". " + nothing
+			w.Next = "Put the installer in a folder you can write to, and run it again."
+			break
+		}
 		w.Text = "Something went wrong while " + phaseWords(res.Phase) + ". " + nothing
 		w.Next = "Please send the install log, and the vesselinfo file that came with the installer, to whoever gave you this installer."
+		if res.LogPath == "" {
+			w.Next = "Try again; if it happens again, ask whoever gave you this installer for help."
+		}
 	}
 	w.Actions = append(append([]string{ActionTryAgain}, logAction()...), ActionClose)
 	return w

@@ -94,6 +94,13 @@ func TestWindowWordsSpeakToADonor(t *testing.T) {
 			t.Errorf("node %+v: %q", st, lines)
 		}
 	}
+	dirFailure := WindowWords(&install.Result{Outcome: install.OutcomeFailed, Remedy: install.RemedyChooseDir, Dir: "/d", Phase: install.PhaseVesselinfo}, nil)
+	if !strings.Contains(dirFailure.Text, "could not use the folder /d") || strings.Contains(dirFailure.Text, "vessels") {
+		t.Errorf("a directory that cannot be used reads %q", dirFailure.Text)
+	}
+	if w := WindowWords(&install.Result{Outcome: install.OutcomeFailed, Remedy: install.RemedySendLog, Phase: install.PhaseWrite}, nil); strings.Contains(w.Next, "send the install log") {
+		t.Errorf("without a log the window asks to send it: %q", w.Next)
+	}
 	checkWords(t, "cancelled before start", WindowWords(nil, ErrCancelled), nil)
 	checkWords(t, "no result", WindowWords(nil, nil), nil)
 }
@@ -186,4 +193,25 @@ func contains(s []string, x string) bool {
 		}
 	}
 	return false
+}
+
+// TestOnePalette: a vessel has the same colour on the donor's page and on
+// the builder's upload page.
+func TestOnePalette(t *testing.T) {
+	colours := regexp.MustCompile(`COLORS = \[([^\]]*)\]`)
+	var got []string
+	for _, f := range []string{"../../web/donor/donor.js", "../../web/upload/app.js"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := colours.FindSubmatch(b)
+		if m == nil {
+			t.Fatalf("%s has no COLORS", f)
+		}
+		got = append(got, strings.ReplaceAll(strings.ReplaceAll(string(m[1]), `"`, "'"), " ", ""))
+	}
+	if got[0] != got[1] {
+		t.Errorf("the donor page's vessels are %s, the builder's %s", got[0], got[1])
+	}
 }

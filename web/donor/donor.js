@@ -44,7 +44,9 @@
     write: 'Creating the vessels',
     log: 'Saving the install log',
   };
-  const COLORS = ['#1f6feb', '#e36209', '#2da44e', '#8250df', '#bf3989', '#0a7ea4', '#9a6700', '#57606a'];
+  // The vessels' palette: the builder's upload page draws vessel N in the
+  // same colour (TestOnePalette).
+  const COLORS = ['#2563eb', '#0d9488', '#c2410c', '#7c3aed', '#be185d', '#4d7c0f', '#0369a1', '#a16207'];
 
   // Messages to this page only: not kept by the host, their seq is the
   // last kept one, so they never move the resume point.
@@ -385,7 +387,12 @@
       $('percent').focus();
       return;
     }
-    if (role !== 'control' || !view) return;
+    if (role !== 'control' || !review || review.problem || typeof window.seattlePlan !== 'function') return;
+    // The plan for exactly this percentage, worked out now: what Install
+    // writes is what the page shows.
+    const v = window.seattlePlan(hello.vesselinfo, review.maximums, review.offcut, p.value);
+    showView(v, v.ok ? '' : v.problem);
+    if (!v.ok) return;
     // defaults: the donor saw the failed measurements above and the
     // defaults used instead; the installer does not ask again.
     if (send({ type: 'start', percent: p.value, defaults: !!(review && review.failures.length) })) {
@@ -681,6 +688,7 @@
     document.body.dataset.result = m.tone || (m.ok ? 'ok' : 'failed');
     if (m.ok) setOverall(1);
     if (m.ok) $('phase').textContent = 'All steps done';
+    if (m.tone === 'neutral') $('phase').textContent = 'Stopped';
     stage('after');
     $('after-title').textContent = m.title;
     $('summary-message').textContent = m.message;

@@ -259,6 +259,8 @@ func TestAnotherUserCannotTakeTheBrowserWindow(t *testing.T) {
 	}
 
 	// The donor installs.
+	chrometest.WaitFor(t, ctx, "the review", `document.body.dataset.plan === 'ok'`, 20*time.Second)
+	chrometest.Eval[bool](t, ctx, askAgain)
 	chrometest.Do(t, ctx, "press Install", chromedp.Click(chromedp.CSS("#install")))
 	chrometest.WaitFor(t, ctx, "the question", `document.getElementById('prompt').open`, 20*time.Second)
 	chrometest.Do(t, ctx, "answer continue", chromedp.Click(chromedp.CSS(`#prompt button[data-choice="continue"]`)))
@@ -386,6 +388,8 @@ func TestSecondPageNeedsConsentInChromium(t *testing.T) {
 	}
 	defer third.Close()
 
+	chrometest.WaitFor(t, second, "the review", `document.body.dataset.plan === 'ok'`, 20*time.Second)
+	chrometest.Eval[bool](t, second, askAgain)
 	chrometest.Do(t, second, "press Install", chromedp.Click(chromedp.CSS("#install")))
 	chrometest.WaitFor(t, second, "the question", `document.getElementById('prompt').open`, 20*time.Second)
 	chrometest.WaitFor(t, first, "the question, watched", `document.getElementById('prompt').open`, 10*time.Second)
