@@ -53,9 +53,13 @@ func Window(ctx context.Context, opts install.Options, out io.Writer) (*install.
 	// Fit the screen it opens on: never larger than the work area, so the
 	// buttons are never off-screen; resizable, down to a minimum that fits
 	// 800×600.
-	ww, wh := fitWindow(workArea())
+	ax, ay, aw, ah := workArea()
+	ww, wh := fitWindow(aw, ah)
 	w.SetSize(minWidth, minHeight, webview.HintMin)
 	w.SetSize(ww, wh, webview.HintNone)
+	if x, y, ok := placeOnScreen(ax, ay, aw, ah, ww, wh); ok {
+		placeWindow(w.Window(), x, y)
+	}
 	w.Navigate(launchURL)
 
 	// ctx ending (Ctrl-C, SIGTERM) or the page's Close closes the window;
