@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seattletestbed/seattle-installer/native/install"
 	"github.com/seattletestbed/seattle-installer/native/internal/testbin"
 	"github.com/seattletestbed/seattle-installer/native/nodeman"
 	"github.com/seattletestbed/seattle-installer/native/state"
@@ -92,7 +93,7 @@ func TestInstallEndToEnd(t *testing.T) {
 	}
 	for _, s := range []string{"Plan: 10% of this computer for 4 vessels: ", "v1  40% of the donation  owner 1234…6789", "Ports                 63100-63139",
 		"Installed 4 vessels into " + dir, "The install log is " + filepath.Join(dir, "installInfo.old"), "uninstall --dir " + dir,
-		"The node is not running: no node program is bundled (no start_seattle.sh in " + dir + ", and no --start-command).",
+		"The node is not running: no node program is bundled (no " + install.StartScript() + " in " + dir + ", and no --start-command).",
 		"It does not start at boot: no node program is bundled"} {
 		if !strings.Contains(r.stdout, s) {
 			t.Errorf("stdout lacks %q:\n%s", s, r.stdout)
