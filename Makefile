@@ -122,7 +122,7 @@ cross: wasm ## compile for every GOOS/GOARCH we ship (no cgo) and js/wasm
 	  CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -trimpath -o /dev/null ./native/cmd/seattle-builder; \
 	done; \
 	echo "cross: linux/arm (32-bit)"; CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build -o /dev/null ./native/cmd/seattle-installer; \
-	echo "cross: js/wasm"; GOOS=js GOARCH=wasm $(GO) build -o /dev/null ./wasm
+	echo "cross: js/wasm"; GOOS=js GOARCH=wasm $(GO) build -o /dev/null ./wasm ./wasm/keygen
 
 # dist: the base installers the builder (seattle-builder serve) packs into
 # custom installers, named seattle-installer-GOOS-GOARCH[.exe], plus the Linux

@@ -357,6 +357,8 @@ func TestXMLRPCFaults(t *testing.T) {
 		{"public_key not decimal", pyStep{Method: "build_installers", Args: "([{'percentage': 80, 'owner': 'owner'}], {'owner': {'public_key': '0x10 33'}})"}, FaultInvalidParams, `e is "0x10", not a decimal number`},
 		{"public_key e not below n", pyStep{Method: "build_installers", Args: "([{'percentage': 80, 'owner': 'owner'}], {'owner': {'public_key': '9 3'}})"}, FaultInvalidParams, "e must be smaller than n"},
 		{"more keys to generate than allowed", pyStep{Method: "build_installers", Args: elevenUsers}, FaultInvalidParams, "11 users have no public key; the server generates at most 10"},
+		{"more users than a build may name", pyStep{Method: "build_installers", Args: "([{'percentage': 80, 'owner': 'owner', 'users': ['user%03d' % i for i in range(101)]}],)"}, FaultInvalidParams, "the vessels name 102 users; a build may name at most 100"},
+		{"more values than a call may hold", pyStep{Method: "get_urls", Args: "(['x'] * 20001,)"}, FaultInvalidCall, "the call holds more than 20000 values"},
 		{"nesting too deep", pyStep{Method: "build_installers", Args: deep}, FaultInvalidCall, "values nest more than 16 deep"},
 		{"nil", pyStep{Method: "build_installers", Args: "(None,)", AllowNone: true}, FaultInvalidParams, "<nil> is not part of XML-RPC"},
 		{"build ID not a string", pyStep{Method: "get_urls", Args: "(12,)"}, FaultInvalidParams, "build_id must be a string, not an integer"},
