@@ -39,7 +39,7 @@ func uninstallMessage(dir string, u *state.Uninstalled, err error) *bridge.Unins
 	switch {
 	case err == nil:
 		m.OK, m.Title = true, "Uninstalled"
-		m.Message = "Seattle was removed from " + dir + " (" + count(removed, "file or folder") + ")."
+		m.Message = "Seattle was removed from " + dir + " (" + strconv.Itoa(removed) + " files and folders)."
 		if len(m.Kept) > 0 {
 			m.Message += " Files added since the install were kept; they are listed in the log below."
 		}

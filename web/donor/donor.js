@@ -341,7 +341,7 @@
       key.appendChild(d);
       cell(tr, String(v.users), 'num');
       tr.cells[0].dataset.label = 'Vessel';
-      tr.cells[1].dataset.label = 'Share';
+      tr.cells[1].dataset.label = 'Part of the donation';
       tr.cells[2].dataset.label = 'Owner';
       tr.cells[3].dataset.label = 'Users';
     });
@@ -723,6 +723,7 @@
     $('after-title').textContent = m.title;
     $('summary-message').textContent = m.message;
     details([]);
+    $('node-summary').hidden = true;
     $('after-next').textContent = m.next || '';
     document.querySelector('#after .paths').hidden = true;
     actions(m.actions);
