@@ -441,9 +441,13 @@ func TestWebviewWindowUnderXvfb(t *testing.T) {
 		// shows that the window gives control to another page when the
 		// donor agrees in the window, and then only watches.
 		p = openWindow(t, display, node)
-		ws, q := startToQuestion(t, display, p)
+		ws := takeOver(t, display, p.url)
+		// The banner is looked for before the install starts: the question
+		// that follows is modal and dims everything behind it.
 		raw := waitForColour(t, display, `the "you gave control to another window" banner`, bannerWarm, 2000, 20*time.Second)
 		os.WriteFile(filepath.Join(shots, "webview-3-elsewhere.png"), raw, 0o644)
+		ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"start","percent":10}`))
+		q := readUntil(t, ws, "prompt")
 		ws.WriteMessage(websocket.TextMessage, []byte(fmt.Sprintf(`{"type":"answer","id":%q,"choice":"continue"}`, q.ID)))
 		if r := readUntil(t, ws, "result"); !r.OK {
 			t.Fatalf("result of the rerun: %+v", r)
