@@ -63,7 +63,7 @@ build: deps wasm ## build bin/seattle-installer (with the webview window) and bi
 	$(GO) build -trimpath -o $(BIN) ./native/cmd/seattle-installer
 	$(GO) build -trimpath -o $(BUILDER) ./native/cmd/seattle-builder
 
-test: deps wasm vet test-native test-wasm test-arm cross fuzz ## run every test: native, browser, window, js/wasm under Node, ARM under qemu, fuzzing
+test: deps wasm vet test-native test-wasm test-arm test-windows cross fuzz ## run every test: native, browser, window, js/wasm under Node, ARM under qemu, Windows under Wine, fuzzing
 	@echo "test: all passed"
 
 # The binaries the end-to-end tests run, built once per run (the tests find
