@@ -158,9 +158,14 @@ func waitForColour(t *testing.T, display, what string, rgb uint32, min int, time
 			return raw
 		}
 		if time.Now().After(deadline) {
-			path := filepath.Join(t.TempDir(), "last.png")
+			path := filepath.Join(chrometest.ScreenshotDir(t), "never-"+strings.Map(func(r rune) rune {
+				if r == ' ' || r == '"' || r == '/' {
+					return '_'
+				}
+				return r
+			}, what)+".png")
 			os.WriteFile(path, raw, 0o644)
-			t.Fatalf("the window never showed %s (#%06x)", what, rgb)
+			t.Fatalf("the window never showed %s (#%06x); the screen then: %s", what, rgb, path)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -316,7 +321,9 @@ func openWindow(t *testing.T, display, node string) *uiProcess {
 	p := startUIOf(t, testbin.Path(t, testbin.Webview()), []string{"DISPLAY=" + display, "WAYLAND_DISPLAY="},
 		"install", "--ui", "webview", "--measured", writeMeasured(t, t.TempDir()), "--dir", node, "--vesselinfo", sampleVesselinfo)
 	p.waitLine(t, "Page connected.", 60*time.Second)
-	waitForColour(t, display, "the Install button under the vessels", installBlue, 500, 30*time.Second)
+	// The page compiles its WebAssembly (3.5 MB) before it shows Install:
+	// on a loaded machine that alone has taken more than 30 s.
+	waitForColour(t, display, "the Install button under the vessels", installBlue, 500, 90*time.Second)
 	return p
 }
 
