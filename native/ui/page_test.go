@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -114,7 +115,13 @@ func TestDonorPageAtEverySize(t *testing.T) {
 			// page is made to ask (as a page without the review would), then
 			// the donor cancels.
 			open(options(t, true))
-			if got := chrometest.Text(t, ctx, "#review-failures"); !strings.Contains(got, "File writing: 1.2 MB/s at most") {
+			// The default of a failed filewrite: a twentieth on 32-bit ARM
+			// (SPEC.md), as this test sees under qemu-arm.
+			filewrite := "File writing: 1.2 MB/s at most"
+			if runtime.GOARCH == "arm" {
+				filewrite = "File writing: 60 kB/s at most"
+			}
+			if got := chrometest.Text(t, ctx, "#review-failures"); !strings.Contains(got, filewrite) {
 				t.Errorf("the review shows the failed measurement as %q", got)
 			}
 			checkStage(t, ctx, axe, shots, sc, "1-review")
