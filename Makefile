@@ -108,7 +108,7 @@ bench: deps wasm ## measure: validator and key generation native and WASM, bench
 
 RUNS ?= 5
 bench-stability: build ## run the real benchmark RUNS (default 5) times as separate processes: each rate's CV and range
-	scripts/bench-stability -n $(RUNS) $(BIN)
+	scripts/bench-stability -n $(RUNS) $$(command -v fio >/dev/null && echo --fio) $(BIN)
 
 run: build ## install the shipped sample into a fresh ./_install (the window when there is a display)
 	$(BIN) validate native/assets/vesselinfo.sample
