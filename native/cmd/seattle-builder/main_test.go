@@ -1,16 +1,14 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/seattletestbed/seattle-installer/native/internal/testbin"
 )
 
 // binPath is the real binary, built once for the end-to-end tests.
@@ -40,21 +38,11 @@ type runResult struct {
 	code           int
 }
 
-// runBinary runs the real binary with args, failing the test only when it
-// cannot run at all (or runs for more than a minute).
+// runBinary runs the real binary with args (see testbin.Run).
 func runBinary(t *testing.T, args ...string) runResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binPath, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		t.Fatalf("run %v: %v", args, err)
-	}
-	return runResult{out.String(), errb.String(), cmd.ProcessState.ExitCode()}
+	r := testbin.Run(t, binPath, "", args...)
+	return runResult{r.Stdout, r.Stderr, r.Code}
 }
 
 func TestUsage(t *testing.T) {

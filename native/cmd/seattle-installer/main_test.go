@@ -1,16 +1,11 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/seattletestbed/seattle-installer/native/internal/testbin"
 )
@@ -41,22 +36,11 @@ type runResult struct {
 	code           int
 }
 
-// runBinary runs the real binary with args and stdin, failing the test only
-// when it cannot run at all (or runs for more than a minute).
+// runBinary runs the real binary with args and stdin (see testbin.Run).
 func runBinary(t *testing.T, stdin string, args ...string) runResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := testbin.Command(ctx, binPath, args...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		t.Fatalf("run %v: %v", args, err)
-	}
-	return runResult{out.String(), errb.String(), cmd.ProcessState.ExitCode()}
+	r := testbin.Run(t, binPath, stdin, args...)
+	return runResult{r.Stdout, r.Stderr, r.Code}
 }
 
 func TestUsage(t *testing.T) {

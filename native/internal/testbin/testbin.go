@@ -15,7 +15,9 @@
 package testbin
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -24,6 +26,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // DirEnv names the directory of prebuilt binaries; ExecEnv the program that
@@ -198,4 +201,29 @@ func Program(tb testing.TB, bin string) string {
 		tb.Fatal(err)
 	}
 	return p
+}
+
+// Result is what one run of a binary printed and returned.
+type Result struct {
+	Stdout, Stderr string
+	Code           int
+}
+
+// Run runs bin with args (through Command) and stdin, and returns what it
+// printed and its exit code. It fails the test only when bin cannot run at
+// all, or runs for more than a minute.
+func Run(tb testing.TB, bin, stdin string, args ...string) Result {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := Command(ctx, bin, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		tb.Fatalf("run %s %v: %v", filepath.Base(bin), args, err)
+	}
+	return Result{out.String(), errb.String(), cmd.ProcessState.ExitCode()}
 }
