@@ -34,19 +34,12 @@ type env struct {
 	stderr io.Writer
 }
 
-type command struct {
-	name    string
-	summary string // one line for the command list
-	run     func(ctx context.Context, e *env, args []string) int
-}
-
+// program is the commands; each registers itself in its file's init.
 var program = cli.Program[*env]{
 	Name: "seattle-builder",
 	About: `seattle-builder builds custom Seattle installers: an operator uploads a
 vesselinfo file, donors download an installer for their platform with it inside.`,
 }
-
-func register(c *command) { program.Register(c.name, c.summary, c.run) }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -15,11 +15,7 @@ import (
 )
 
 func init() {
-	register(&command{
-		name:    "serve",
-		summary: "serve the page that builds custom installers from a vesselinfo file",
-		run:     runServe,
-	})
+	program.Register("serve", "serve the page that builds custom installers from a vesselinfo file", runServe)
 }
 
 func runServe(ctx context.Context, e *env, args []string) int {

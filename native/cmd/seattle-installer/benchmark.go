@@ -22,11 +22,7 @@ import (
 )
 
 func init() {
-	register(&command{
-		name:    "benchmark",
-		summary: "measure this machine's resources and print them (or save them as JSON)",
-		run:     runBenchmark,
-	})
+	program.Register("benchmark", "measure this machine's resources and print them (or save them as JSON)", runBenchmark)
 }
 
 // benchmarkTimeEnv shortens the benchmark for tests, as a Go duration

@@ -17,11 +17,7 @@ import (
 )
 
 func init() {
-	register(&command{
-		name:    "install",
-		summary: "donate a share of this machine: benchmark it and write the node's state (the default)",
-		run:     runInstall,
-	})
+	program.Register("install", "donate a share of this machine: benchmark it and write the node's state (the default)", runInstall)
 }
 
 // graphicalUIs run an install behind a page ("webview", "browser"); ui.go fills it in.

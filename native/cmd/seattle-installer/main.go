@@ -34,20 +34,13 @@ type env struct {
 	stderr io.Writer
 }
 
-type command struct {
-	name    string
-	summary string // one line for the command list
-	run     func(ctx context.Context, e *env, args []string) int
-}
-
+// program is the commands; each registers itself in its file's init.
 var program = cli.Program[*env]{
 	Name: "seattle-installer",
 	About: `seattle-installer makes this machine a Seattle node: it donates a share of
 the machine to the vessels (sandboxed VMs) that vesselinfo lists.`,
 	Default: "install", // double-clicked: the installer's one job
 }
-
-func register(c *command) { program.Register(c.name, c.summary, c.run) }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

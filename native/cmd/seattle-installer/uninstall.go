@@ -13,11 +13,7 @@ import (
 )
 
 func init() {
-	register(&command{
-		name:    "uninstall",
-		summary: "remove exactly what an install wrote, nothing else",
-		run:     runUninstall,
-	})
+	program.Register("uninstall", "remove exactly what an install wrote, nothing else", runUninstall)
 }
 
 func runUninstall(ctx context.Context, e *env, args []string) int {

@@ -13,11 +13,7 @@ import (
 )
 
 func init() {
-	register(&command{
-		name:    "validate",
-		summary: "check a vesselinfo file and list every error with its line",
-		run:     runValidate,
-	})
+	program.Register("validate", "check a vesselinfo file and list every error with its line", runValidate)
 }
 
 const validateUsage = `Usage: seattle-installer validate [--json] FILE
