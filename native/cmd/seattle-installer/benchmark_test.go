@@ -461,3 +461,94 @@ func TestBenchStabilityScript(t *testing.T) {
 const sqrt2 = 1.4142135623730951
 
 func abs(x float64) float64 { return max(x, -x) }
+
+// TestBenchStabilityBesideFio runs scripts/bench-stability --fio: after each
+// run of the benchmark, fio measures the same directory with the same
+// pattern, and the script prints fio's CV and our rate over fio's, run by
+// run, recomputed here from the figures it printed.
+func TestBenchStabilityBesideFio(t *testing.T) {
+	if _, err := exec.LookPath("fio"); err != nil {
+		t.Fatalf("fio is not installed (make deps installs the Debian package): %v", err)
+	}
+	script, err := filepath.Abs("../../../scripts/bench-stability")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	out, err := exec.Command(script, "-n", "2", "--fio", "--dir", dir, testbin.Program(t, binPath)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	text := string(out)
+	// "  run 1/2 ... 3.30 s: random 1.0, filewrite 2.0, ... MB/s" and
+	// "  fio 1/2: filewrite 2.1, fileread 3.2 MB/s", alternating.
+	figures := func(line string) map[string]float64 {
+		m := map[string]float64{}
+		_, figs, _ := strings.Cut(line, ": ")
+		if _, after, ok := strings.Cut(figs, " s: "); ok {
+			figs = after
+		}
+		for _, f := range strings.Split(strings.TrimSuffix(figs, " MB/s"), ", ") {
+			name, v, _ := strings.Cut(f, " ")
+			x, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("line %q: %v", line, err)
+			}
+			m[name] = x
+		}
+		return m
+	}
+	var ours, fio []map[string]float64
+	for _, line := range strings.Split(text, "\n") {
+		switch l := strings.TrimSpace(line); {
+		case strings.HasPrefix(l, "run ") && strings.Contains(l, " s: "):
+			ours = append(ours, figures(l))
+		case strings.HasPrefix(l, "fio ") && strings.Contains(l, "/2: "):
+			if len(fio) != len(ours)-1 {
+				t.Fatalf("fio did not run right after run %d:\n%s", len(ours), text)
+			}
+			fio = append(fio, figures(l))
+		}
+	}
+	if len(ours) != 2 || len(fio) != 2 {
+		t.Fatalf("%d runs and %d fio runs printed, want 2 each:\n%s", len(ours), len(fio), text)
+	}
+	for _, n := range []string{"filewrite", "fileread"} {
+		f := []float64{fio[0][n], fio[1][n]}
+		if f[0] <= 0 || f[1] <= 0 {
+			t.Fatalf("fio %s: %v:\n%s", n, f, text)
+		}
+		mean := (f[0] + f[1]) / 2
+		wantCV := 100 * abs(f[0]-f[1]) / sqrt2 / mean
+		// Ratios from the rounded figures printed: allow for the rounding.
+		r0, r1 := ours[0][n]/f[0], ours[1][n]/f[1]
+		wantRatio := (r0 + r1) / 2
+		var row []string
+		for _, line := range strings.Split(text[strings.Index(text, "\nfio, same directory"):], "\n") {
+			if fs := strings.Fields(line); len(fs) >= 8 && fs[0] == n {
+				row = fs
+			}
+		}
+		if row == nil {
+			t.Fatalf("no fio row for %s:\n%s", n, text)
+		}
+		med, _ := strconv.ParseFloat(row[1], 64)
+		cv, _ := strconv.ParseFloat(strings.TrimSuffix(row[3], "%"), 64)
+		ratio, _ := strconv.ParseFloat(row[6], 64)
+		if abs(med-mean) > 0.11 || abs(cv-wantCV) > 0.2+100*0.1/mean || abs(ratio-wantRatio) > 0.01+0.2/min(f[0], f[1]) {
+			t.Errorf("%s row %q; from fio %v and ours %v, %v want median %.1f, CV %.2f%%, ratio %.2f",
+				n, strings.Join(row, " "), f, ours[0][n], ours[1][n], mean, wantCV, wantRatio)
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("the runs and fio left %d files in %s", len(ents), dir)
+	}
+	// Without fio, --fio is a usage error that says what to install.
+	cmd := exec.Command(script, "-n", "2", "--fio", "--dir", dir, testbin.Program(t, binPath))
+	cmd.Env = append(os.Environ(), "FIO="+filepath.Join(t.TempDir(), "fio"))
+	out, err = cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), "--fio needs fio") {
+		t.Errorf("without fio: %v\n%s", err, out)
+	}
+}
