@@ -16,8 +16,8 @@ func TestWrite(t *testing.T) {
 	if b, err := os.ReadFile(path); err != nil || string(b) != "one" {
 		t.Fatalf("after the first write: %q %v", b, err)
 	}
-	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
-		t.Errorf("mode %v, want 0600", st.Mode().Perm())
+	if st, _ := os.Stat(path); st.Mode().Perm() != privateMode {
+		t.Errorf("mode %v, want %v", st.Mode().Perm(), privateMode)
 	}
 
 	t.Run("a failed write leaves the old file and no temporary", func(t *testing.T) {
@@ -53,4 +53,20 @@ func TestWrite(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestWriteReadOnly: a mode without write permission is kept (on Windows
+// as the read-only attribute, the one permission a Windows file has).
+func TestWriteReadOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "file")
+	if err := WriteFile(path, []byte("one"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o444 {
+		t.Errorf("mode %v, want 0444", st.Mode().Perm())
+	}
 }
