@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seattletestbed/seattle-installer/native/internal/linktest"
 )
 
 func TestTime(t *testing.T) {
@@ -95,9 +97,7 @@ func TestLogRefusesSymlinks(t *testing.T) {
 	dir := t.TempDir()
 	target := filepath.Join(t.TempDir(), "victim")
 	os.WriteFile(target, []byte("precious\n"), 0o644)
-	if err := os.Symlink(target, filepath.Join(dir, OldFile)); err != nil {
-		t.Fatal(err)
-	}
+	linktest.Symlink(t, target, filepath.Join(dir, OldFile))
 	if err := Log(dir, "hello"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
 		t.Errorf("Log through a symlink: %v", err)
 	}
@@ -106,5 +106,39 @@ func TestLogRefusesSymlinks(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(target); string(b) != "precious\n" {
 		t.Errorf("the target changed: %q", b)
+	}
+}
+
+// TestLogRefusesJunctions: on Windows any user may make a junction (a
+// directory link) where they may make a directory; one in place of the
+// log's file leads nowhere. (Elsewhere the symbolic-link test covers it.)
+func TestLogRefusesJunctions(t *testing.T) {
+	dir, elsewhere := t.TempDir(), t.TempDir()
+	for _, name := range []string{OldFile, NewFile} {
+		linktest.Junction(t, elsewhere, filepath.Join(dir, name))
+	}
+	if err := Log(dir, "hello"); err == nil {
+		t.Error("Log through a junction succeeded")
+	}
+	if _, _, err := Read(dir); err == nil {
+		t.Error("Read followed a junction")
+	}
+	if entries, _ := os.ReadDir(elsewhere); len(entries) != 0 {
+		t.Errorf("the junction's target got %d entries", len(entries))
+	}
+}
+
+// TestLogRefusesADirectory: a directory where a log file should be is an
+// error naming it, for reading and for writing.
+func TestLogRefusesADirectory(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, OldFile), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := Log(dir, "hello"); err == nil || !strings.Contains(err.Error(), OldFile) {
+		t.Errorf("Log over a directory: %v", err)
+	}
+	if _, _, err := Read(dir); err == nil || !strings.Contains(err.Error(), OldFile) {
+		t.Errorf("Read of a directory: %v", err)
 	}
 }
