@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/seattletestbed/seattle-installer/native/internal/linktest"
 )
 
 func TestLockIsExclusiveAndReleased(t *testing.T) {
@@ -38,7 +40,7 @@ func TestLockRefusesALinkedLockFile(t *testing.T) {
 	dir := t.TempDir()
 	outside := filepath.Join(t.TempDir(), "target")
 	os.WriteFile(outside, []byte("keep"), 0o644)
-	os.Symlink(outside, filepath.Join(dir, LockFile))
+	linktest.Symlink(t, outside, filepath.Join(dir, LockFile))
 	if l, err := LockDir(dir); err == nil {
 		l.Release()
 		t.Fatal("a lock file linked outside the directory was used")
@@ -50,7 +52,7 @@ func TestLockRefusesALinkedLockFile(t *testing.T) {
 	// keeps its contents.
 	os.Remove(filepath.Join(dir, LockFile))
 	os.WriteFile(filepath.Join(dir, "notes"), []byte("mine"), 0o644)
-	os.Symlink("notes", filepath.Join(dir, LockFile))
+	linktest.Symlink(t, "notes", filepath.Join(dir, LockFile))
 	_, err := LockDir(dir)
 	var no *NotOursError
 	if !errors.As(err, &no) {
@@ -63,8 +65,13 @@ func TestLockRefusesALinkedLockFile(t *testing.T) {
 
 func TestNotOursNamesThePath(t *testing.T) {
 	dir := t.TempDir()
-	os.Symlink("/etc/passwd", filepath.Join(dir, TempLogFile))
-	_, err := OpenTempLog(dir)
+	secret := filepath.Join(t.TempDir(), "secret")
+	os.WriteFile(secret, []byte("secret\n"), 0o600)
+	linktest.Symlink(t, secret, filepath.Join(dir, TempLogFile))
+	f, err := OpenTempLog(dir)
+	if err == nil {
+		f.Close()
+	}
 	var no *NotOursError
 	if !errors.As(err, &no) || no.Path != filepath.Join(dir, TempLogFile) || !strings.Contains(err.Error(), "is a symbolic link") {
 		t.Fatalf("OpenTempLog over a link: %v", err)

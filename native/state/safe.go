@@ -62,6 +62,10 @@ func kind(m fs.FileMode) string {
 		return "is a socket"
 	case m&fs.ModeDevice != 0:
 		return "is a device"
+	case m&fs.ModeIrregular != 0:
+		// Go's Lstat on Windows: a junction (a directory link any user
+		// may make) or another reparse point that is not a symbolic link.
+		return "is a junction or another special file"
 	case m.IsDir():
 		return "is a directory"
 	case m.IsRegular():

@@ -10,10 +10,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/seattletestbed/seattle-installer/native/internal/linktest"
 )
 
 // tree lists every path under dir (relative, "/" after directories) with
@@ -26,6 +29,7 @@ func tree(t testing.TB, dir string) map[string]string {
 			return err
 		}
 		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
 		if rel == "." {
 			return nil
 		}
@@ -178,6 +182,9 @@ func TestWriteCancelled(t *testing.T) {
 // they did not run.
 func requireRoot(t *testing.T) {
 	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("a full disk, a read-only file system and an immutable file are made with Linux's mount and chattr; the Linux run tests them")
+	}
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to mount a tmpfs or set file attributes")
 	}
@@ -328,6 +335,44 @@ func TestUninstall(t *testing.T) {
 	}
 }
 
+// TestUninstallDoesNotFollowLinks: another user who can write the install
+// directory replaces a vessel directory by a link to a directory of
+// someone else's; uninstall removes nothing in it. On Windows the link
+// may be a junction, which any user may make.
+func TestUninstallDoesNotFollowLinks(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		link func(t testing.TB, target, link string)
+	}{
+		{"a_symbolic_link", linktest.Symlink},
+		{"a_junction", linktest.Junction},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, victim := t.TempDir(), t.TempDir()
+			if _, err := Write(context.Background(), dir, testInstall(t, dir), nil); err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range []string{"encasementlib.r2py", "sshkey.r2py"} {
+				os.WriteFile(filepath.Join(victim, name), []byte("someone else's"), 0o644)
+			}
+			if err := os.RemoveAll(filepath.Join(dir, "v1")); err != nil {
+				t.Fatal(err)
+			}
+			tc.link(t, victim, filepath.Join(dir, "v1"))
+			u, err := Uninstall(dir)
+			if got := tree(t, victim); len(got) != 2 || got["encasementlib.r2py"] != "someone else's" || got["sshkey.r2py"] != "someone else's" {
+				t.Errorf("the link's target now holds %v", got)
+			}
+			if !errors.Is(err, ErrKeptLinks) {
+				t.Fatalf("Uninstall: %v, want ErrKeptLinks", err)
+			}
+			if kept := strings.Join(u.Kept, "\n"); !strings.Contains(kept, "v1/encasementlib.r2py: v1 ") || !strings.Contains(kept, "v1: it ") {
+				t.Errorf("kept:\n%s\nwant the files under v1 and v1 itself", kept)
+			}
+		})
+	}
+}
+
 func TestUninstallRefuses(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
@@ -415,8 +460,8 @@ func TestWriteFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 		st, err := os.Stat(filepath.Join(dir, "nodeman.cfg"))
-		if err != nil || st.Mode().Perm() != 0o600 {
-			t.Errorf("nodeman.cfg: %v, mode %v", err, st.Mode())
+		if err != nil || st.Mode().Perm() != privateMode {
+			t.Errorf("nodeman.cfg: %v, mode %v, want %v", err, st.Mode(), privateMode)
 		}
 		m, _ := os.ReadFile(filepath.Join(dir, ManifestFile))
 		for line, want := range map[string]bool{"file nodeman.cfg": false, "file resources.offcut": false, "file .seattle-installer.node": true, "file " + ServiceLogFile: false} {
