@@ -3,19 +3,23 @@ package startup
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
+	"path"
 	"strings"
 )
 
 // The texts each way of starting at boot needs. They are OS-neutral so
-// that every one is tested (with golden files) on any machine.
+// that every one is tested (with golden files) on any machine: the paths
+// in them are judged and joined the way of the system the text is for
+// (slash-separated for systemd, cron and launchd; drive letters and
+// backslashes for the Windows registry), never the way of the machine
+// that makes them.
 
 // SystemdUnit is the unit that starts spec at boot (system) or at the
 // user's login (user). The start command may leave the node running in the
 // background and exit: KillMode=process and RemainAfterExit keep systemd
 // from killing what it started.
 func SystemdUnit(spec Spec, system bool) ([]byte, error) {
-	if err := checkText(spec); err != nil {
+	if err := checkUnix(spec); err != nil {
 		return nil, err
 	}
 	want := "default.target"
@@ -44,14 +48,14 @@ RemainAfterExit=yes
 [Install]
 WantedBy=%s
 `, spec.Dir, escapePercent(spec.Dir), escapePercent(spec.Dir), strings.Join(exec, " "),
-		escapePercent(filepath.Join(spec.Dir, LogFile)), escapePercent(filepath.Join(spec.Dir, LogFile)), want)), nil
+		escapePercent(path.Join(spec.Dir, LogFile)), escapePercent(path.Join(spec.Dir, LogFile)), want)), nil
 }
 
 // CronLine is the crontab line that starts spec at boot. It starts the node
 // only while its start command is still there, so a node deleted without an
 // uninstall does not leave cron failing at every boot.
 func CronLine(spec Spec) (string, error) {
-	if err := checkText(spec); err != nil {
+	if err := checkUnix(spec); err != nil {
 		return "", err
 	}
 	cmd := shellQuote(spec.Command)
@@ -59,7 +63,7 @@ func CronLine(spec Spec) (string, error) {
 		cmd += " " + shellQuote(a)
 	}
 	line := fmt.Sprintf("@reboot [ -e %s ] && cd %s && %s >> %s 2>&1 # seattle-installer %s",
-		shellQuote(spec.Command), shellQuote(spec.Dir), cmd, shellQuote(filepath.Join(spec.Dir, LogFile)), ID(spec.Dir))
+		shellQuote(spec.Command), shellQuote(spec.Dir), cmd, shellQuote(path.Join(spec.Dir, LogFile)), ID(spec.Dir))
 	// cron turns an unescaped % into a newline.
 	return strings.ReplaceAll(line, "%", `\%`), nil
 }
@@ -67,14 +71,14 @@ func CronLine(spec Spec) (string, error) {
 // LaunchAgentPlist is the property list of a LaunchAgent that starts spec
 // when the donor logs in.
 func LaunchAgentPlist(label string, spec Spec) ([]byte, error) {
-	if err := checkText(spec); err != nil {
+	if err := checkUnix(spec); err != nil {
 		return nil, err
 	}
 	var args strings.Builder
 	for _, a := range append([]string{spec.Command}, spec.Args...) {
 		args.WriteString("\t\t<string>" + xmlEscape(a) + "</string>\n")
 	}
-	log := xmlEscape(filepath.Join(spec.Dir, LogFile))
+	log := xmlEscape(path.Join(spec.Dir, LogFile))
 	return []byte(`<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
 <plist version="1.0">
@@ -107,17 +111,47 @@ func RunValue(spec Spec) string {
 }
 
 // checkText refuses what none of the formats can hold: a newline ends a
-// crontab line or a unit's setting.
+// crontab line, a unit's setting or a registry value's command line.
 func checkText(spec Spec) error {
 	for _, s := range append([]string{spec.Dir, spec.Command}, spec.Args...) {
 		if strings.ContainsAny(s, "\x00\n\r") {
 			return errors.New("the install directory or start command holds a line break, which no start-at-boot entry can hold: choose a plainer --dir")
 		}
 	}
-	if !filepath.IsAbs(spec.Command) || !filepath.IsAbs(spec.Dir) {
+	return nil
+}
+
+// checkUnix is checkText for the Unix formats, whose paths must be
+// absolute Unix paths.
+func checkUnix(spec Spec) error {
+	if err := checkText(spec); err != nil {
+		return err
+	}
+	if !path.IsAbs(spec.Command) || !path.IsAbs(spec.Dir) {
 		return fmt.Errorf("the start command %q and the directory %q must be absolute paths", spec.Command, spec.Dir)
 	}
 	return nil
+}
+
+// checkWindows is checkText for the Run registry value, whose paths must
+// be absolute Windows paths (C:\... or \\server\share\...): Windows runs
+// a relative one from wherever it starts the donor's session.
+func checkWindows(spec Spec) error {
+	if err := checkText(spec); err != nil {
+		return err
+	}
+	if !windowsAbs(spec.Command) || !windowsAbs(spec.Dir) {
+		return fmt.Errorf("the start command %q and the directory %q must be absolute Windows paths", spec.Command, spec.Dir)
+	}
+	return nil
+}
+
+func windowsAbs(p string) bool {
+	if strings.HasPrefix(p, `\\`) {
+		return len(p) > 2 && p[2] != '\\'
+	}
+	return len(p) >= 3 && p[1] == ':' && (p[2] == '\\' || p[2] == '/') &&
+		('a' <= p[0]|0x20 && p[0]|0x20 <= 'z')
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

@@ -202,6 +202,9 @@ func (s *System) Register(ctx context.Context, m Method, spec Spec) (Registratio
 		if s.Registry == nil {
 			return r, fmt.Errorf("the registry: %w", ErrNotImplemented)
 		}
+		if err := checkWindows(spec); err != nil {
+			return r, err
+		}
 		if err := s.Registry.SetRunValue(r.Name, RunValue(spec)); err != nil {
 			return r, fmt.Errorf(`set HKEY_CURRENT_USER\%s\%s: %w`, runKeyPath, r.Name, err)
 		}

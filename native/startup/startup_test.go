@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seattletestbed/seattle-installer/native/internal/linktest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -144,7 +146,7 @@ func listFiles(t *testing.T, root string) string {
 	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			rel, _ := filepath.Rel(root, p)
-			out = append(out, rel)
+			out = append(out, filepath.ToSlash(rel))
 		}
 		return nil
 	})
@@ -296,14 +298,20 @@ func TestRegisterAndUnregister(t *testing.T) {
 	t.Run("registry_run_value", func(t *testing.T) {
 		s, f := newFake(t, "windows")
 		w := Spec{Dir: `C:\Users\donor\seattle`, Command: `C:\Users\donor\seattle\start_seattle.bat`}
-		// The formats check absolute paths the host's way; a Windows path
-		// is not absolute on Linux, so register the Linux spec and compare
-		// the value's form through the golden file.
-		r, err := s.Register(ctx, RunKey, spec)
+		// Only absolute Windows paths, whatever system registers them.
+		for _, bad := range []Spec{spec, {Dir: `seattle`, Command: `seattle\start_seattle.bat`}, {Dir: `C:seattle`, Command: `C:seattle\start_seattle.bat`}} {
+			if _, err := s.Register(ctx, RunKey, bad); err == nil || !strings.Contains(err.Error(), "absolute Windows paths") {
+				t.Errorf("Register(%q): %v", bad.Command, err)
+			}
+		}
+		if len(f.registry) != 0 {
+			t.Fatalf("refused specs left %v", f.registry)
+		}
+		r, err := s.Register(ctx, RunKey, w)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f.registry[r.Name] != RunValue(spec) {
+		if f.registry[r.Name] != RunValue(w) || r.Name != ID(w.Dir) {
 			t.Errorf("registry: %v", f.registry)
 		}
 		golden(t, "registry.txt", []byte(`HKEY_CURRENT_USER\`+runKeyPath+`\`+ID(spec.Dir)+" = "+RunValue(w)+"\n"))
@@ -316,12 +324,12 @@ func TestRegisterAndUnregister(t *testing.T) {
 	})
 }
 
-// TestStartAndStop starts a real script that records that it ran, starts
-// a child and stays up; Stop ends both.
+// TestStartAndStop starts a real script (start_seattle.sh, or .bat on
+// Windows) that records that it ran, starts a child and stays up; Stop
+// ends both.
 func TestStartAndStop(t *testing.T) {
 	dir := t.TempDir()
-	script := filepath.Join(dir, "start_seattle.sh")
-	os.WriteFile(script, []byte("#!/bin/sh\necho \"ran in $(pwd)\" > ran\nsleep 300 &\necho child $! > child\necho started\nwait\n"), 0o755)
+	script := startScript(t, dir, stays)
 	p, err := Start(context.Background(), Spec{Dir: dir, Command: script})
 	if err != nil {
 		t.Fatal(err)
@@ -338,8 +346,11 @@ func TestStartAndStop(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if b, _ := os.ReadFile(filepath.Join(dir, "ran")); string(b) != "ran in "+dir+"\n" {
-		t.Errorf("ran: %q", b)
+	if child <= 0 {
+		t.Error("the script started no child")
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "ran")); strings.TrimSpace(string(b)) != "ran in "+dir {
+		t.Errorf("ran: %q, want it to have run in %s", b, dir)
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, LogFile)); !strings.Contains(string(b), "started") {
 		t.Errorf("the log holds %q", b)
@@ -350,12 +361,8 @@ func TestStartAndStop(t *testing.T) {
 	if Running(p) {
 		t.Error("still running after Stop")
 	}
-	if child > 0 {
-		if _, err := os.Stat(fmt.Sprintf("/proc/%d", child)); err == nil {
-			if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", child)); !strings.Contains(string(b), ") Z") {
-				t.Errorf("the child %d survived Stop", child)
-			}
-		}
+	if child > 0 && childRunning(child) {
+		t.Errorf("the child %d survived Stop", child)
 	}
 	if err := Stop(p, time.Second); !errors.Is(err, ErrNotRunning) {
 		t.Errorf("Stop again: %v", err)
@@ -366,10 +373,39 @@ func TestStartAndStop(t *testing.T) {
 	}
 }
 
+// TestStopAfterTheScriptEnded: a start script that starts the node in the
+// background and ends (as start_seattle.sh and .bat do) leaves a node that
+// Running sees and Stop ends.
+func TestStopAfterTheScriptEnded(t *testing.T) {
+	dir := t.TempDir()
+	p, err := Start(context.Background(), Spec{Dir: dir, Command: startScript(t, dir, detaches)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var child int
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && child == 0; time.Sleep(20 * time.Millisecond) {
+		if b, err := os.ReadFile(filepath.Join(dir, "child")); err == nil && strings.HasSuffix(string(b), "\n") {
+			fmt.Sscanf(string(b), "child %d", &child)
+		}
+	}
+	if child <= 0 {
+		t.Fatal("the script started no child")
+	}
+	t.Cleanup(func() { Stop(Process{PID: child}, time.Second) })
+	if !Running(p) {
+		t.Fatalf("the node (script %d, child %d) is not Running", p.PID, child)
+	}
+	if err := Stop(p, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if childRunning(child) {
+		t.Errorf("the child %d survived Stop", child)
+	}
+}
+
 func TestStartFailsAtOnce(t *testing.T) {
 	dir := t.TempDir()
-	script := filepath.Join(dir, "start_seattle.sh")
-	os.WriteFile(script, []byte("#!/bin/sh\necho 'python not found' >&2\nexit 3\n"), 0o755)
+	script := startScript(t, dir, fails)
 	_, err := Start(context.Background(), Spec{Dir: dir, Command: script})
 	if err == nil || !strings.Contains(err.Error(), "exit status 3") || !strings.Contains(err.Error(), LogFile) {
 		t.Errorf("Start: %v", err)
@@ -377,13 +413,15 @@ func TestStartFailsAtOnce(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(dir, LogFile)); !strings.Contains(string(b), "python not found") {
 		t.Errorf("log: %q", b)
 	}
-	if _, err := Start(context.Background(), Spec{Dir: dir, Command: filepath.Join(dir, "missing.sh")}); err == nil {
+	if _, err := Start(context.Background(), Spec{Dir: dir, Command: filepath.Join(dir, "missing"+filepath.Ext(script))}); err == nil {
 		t.Error("a missing command started")
 	}
 }
 
 func TestRecord(t *testing.T) {
 	dir := t.TempDir()
+	// A spec of this system's (absolute paths are the system's own).
+	spec := Spec{Dir: dir, Command: filepath.Join(dir, "start_seattle")}
 	if _, err := ReadRecord(dir); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("no record: %v", err)
 	}
@@ -412,10 +450,15 @@ func TestRecord(t *testing.T) {
 		}
 	}
 	os.Remove(filepath.Join(dir, RecordFile))
-	os.Symlink("/etc/hostname", filepath.Join(dir, RecordFile))
-	if _, err := ReadRecord(dir); err == nil {
-		t.Error("read through a symlink")
-	}
+	other := filepath.Join(t.TempDir(), "record")
+	WriteRecord(filepath.Dir(other), r)
+	os.Rename(filepath.Join(filepath.Dir(other), RecordFile), other)
+	t.Run("a_linked_record", func(t *testing.T) {
+		linktest.Symlink(t, other, filepath.Join(dir, RecordFile))
+		if _, err := ReadRecord(dir); err == nil {
+			t.Error("read through a symlink")
+		}
+	})
 	// A record another user wrote names nothing this user stops or removes.
 	if os.Geteuid() == 0 {
 		os.Remove(filepath.Join(dir, RecordFile))
