@@ -8,7 +8,7 @@ WASM    := web/validator.wasm
 WASMJS  := web/wasm_exec.js
 UPLOADGZ := web/upload/gz
 KEYGEN  := web/upload/keygen.wasm
-GZIPPED := $(UPLOADGZ)/validator.wasm.gz $(UPLOADGZ)/wasm_exec.js.gz $(UPLOADGZ)/app.js.gz $(UPLOADGZ)/app.css.gz $(UPLOADGZ)/donor.js.gz \
+GZIPPED := $(UPLOADGZ)/validator.wasm.gz $(UPLOADGZ)/wasm_exec.js.gz $(UPLOADGZ)/app.js.gz $(UPLOADGZ)/app.css.gz $(UPLOADGZ)/common.css.gz $(UPLOADGZ)/donor.js.gz \
 	$(UPLOADGZ)/keygen.wasm.gz $(UPLOADGZ)/keygen-worker.js.gz
 WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 FUZZTIME ?= 5s
@@ -49,6 +49,7 @@ $(UPLOADGZ)/validator.wasm.gz: $(WASM)
 $(UPLOADGZ)/wasm_exec.js.gz: $(WASMJS)
 $(UPLOADGZ)/app.js.gz: web/upload/app.js
 $(UPLOADGZ)/app.css.gz: web/upload/app.css
+$(UPLOADGZ)/common.css.gz: web/common.css
 $(UPLOADGZ)/donor.js.gz: web/upload/donor.js
 $(UPLOADGZ)/keygen.wasm.gz: $(KEYGEN)
 $(UPLOADGZ)/keygen-worker.js.gz: web/upload/keygen-worker.js

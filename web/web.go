@@ -1,7 +1,8 @@
 // Package web holds the donor's install window (donor/), embedded in the
-// installer, and what it and the builder's upload page (package web/upload,
-// embedded in seattle-builder only) load to validate vesselinfo in the
-// browser: validator.wasm, built from ../wasm by `make wasm`, and the
+// installer, and what it shares with the builder's pages (package
+// web/upload, embedded in seattle-builder only): the stylesheet of their
+// common parts and palette (common.css), and, to validate vesselinfo in the
+// browser, validator.wasm, built from ../wasm by `make wasm`, and the
 // wasm_exec.js of the same Go release.
 package web
 
@@ -10,9 +11,10 @@ import (
 	"io/fs"
 )
 
-//go:embed validator.wasm wasm_exec.js donor
+//go:embed validator.wasm wasm_exec.js common.css donor
 var files embed.FS
 
-// Files returns the donor page and the validator, rooted at this folder:
-// donor/..., validator.wasm, wasm_exec.js.
+// Files returns the donor page, the common stylesheet and the validator,
+// rooted at this folder: donor/..., common.css, validator.wasm,
+// wasm_exec.js.
 func Files() fs.FS { return files }

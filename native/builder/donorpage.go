@@ -35,7 +35,8 @@ type donorPage struct {
 	Platforms   []donorPlatform
 	Mobile      bool // the visitor's browser is on a phone or tablet
 	DonorScript string
-	Style       string
+	Style       string // app.css, after CommonStyle
+	CommonStyle string // common.css: what the builder's pages share with the install window
 }
 
 type donorVessel struct {
@@ -114,7 +115,7 @@ func (s *Server) handleDonorPage(w http.ResponseWriter, r *http.Request) {
 		pageError(w, http.StatusServiceUnavailable, "Try again soon", "The server cannot read builds right now.")
 		return
 	}
-	page := donorPage{ID: id, PageURL: s.publicURL(r) + "/builds/" + id, DonorScript: s.assetURL("donor.js"), Style: s.assetURL("app.css")}
+	page := donorPage{ID: id, PageURL: s.publicURL(r) + "/builds/" + id, DonorScript: s.assetURL("donor.js"), Style: s.assetURL("app.css"), CommonStyle: s.assetURL("common.css")}
 	svg, err := QRSVG(page.PageURL)
 	if err != nil {
 		s.log.Error("donor page: QR code", "id", id, "err", err)
@@ -187,6 +188,7 @@ var donorTemplate = template.Must(template.New("donor").Parse(`<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>Donate to Seattle · installer</title>
+<link rel="stylesheet" href="{{.CommonStyle}}">
 <link rel="stylesheet" href="{{.Style}}">
 <script src="{{.DonorScript}}" defer></script>
 </head>

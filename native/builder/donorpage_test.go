@@ -176,13 +176,18 @@ func TestDonorPage(t *testing.T) {
 			t.Errorf("%s %s: %d, want %d", tc.method, tc.path, r.status, tc.status)
 		}
 	}
-	// The page's script and style are the upload page's own files.
+	// The page's script and styles are the upload page's files and the
+	// stylesheet it shares with the install window.
 	for _, ref := range regexp.MustCompile(`(?:src|href)="(/assets/[^"]+)"`).FindAllStringSubmatch(body, -1) {
 		if r := do(t, "GET", s.url+ref[1], nil); r.status != http.StatusOK {
 			t.Errorf("GET %s: %d", ref[1], r.status)
 		}
 	}
-	if n := len(regexp.MustCompile(`(?:src|href)="/assets/`).FindAllString(body, -1)); n != 2 {
-		t.Errorf("the page loads %d hashed assets, want 2 (the style and donor.js)", n)
+	if n := len(regexp.MustCompile(`(?:src|href)="/assets/`).FindAllString(body, -1)); n != 3 {
+		t.Errorf("the page loads %d hashed assets, want 3 (common.css, app.css and donor.js)", n)
+	}
+	// The stylesheet it shares with the install window first, then its own.
+	if css := regexp.MustCompile(`<link rel="stylesheet" href="/assets/(\w+)\.[0-9a-f]{10}\.css">`).FindAllStringSubmatch(body, -1); len(css) != 2 || css[0][1] != "common" || css[1][1] != "app" {
+		t.Errorf("the page's stylesheets are %q, want common.css then app.css", css)
 	}
 }

@@ -665,7 +665,7 @@ func pageError(w http.ResponseWriter, status int, title, msg string) {
 	w.WriteHeader(status)
 	fmt.Fprintf(w, `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>%d %s · Seattle installer builder</title><link rel="stylesheet" href="/app.css"></head>
+<title>%d %s · Seattle installer builder</title><link rel="stylesheet" href="/common.css"><link rel="stylesheet" href="/app.css"></head>
 <body class="error-page"><main><h1>%s</h1><p>%s</p>
 <p><a href="/">Back to the installer builder</a></p><p class="muted">HTTP %d</p></main></body></html>
 `, status, html.EscapeString(title), html.EscapeString(title), html.EscapeString(msg), status)

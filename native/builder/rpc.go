@@ -529,7 +529,7 @@ func (s *Server) rpcHelp(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-cache")
 	fmt.Fprintf(w, `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>XML-RPC API · Seattle installer builder</title><link rel="stylesheet" href="/app.css"></head>
+<title>XML-RPC API · Seattle installer builder</title><link rel="stylesheet" href="/common.css"><link rel="stylesheet" href="/app.css"></head>
 <body class="error-page"><main>
 <h1>XML-RPC API</h1>
 <p>This is the API of Seattle's Custom Installer Builder, version %s, for the Seattle Clearinghouse and scripts. Send calls with POST to <code>%s/xmlrpc/</code>; for example, in Python:</p>

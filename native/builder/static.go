@@ -44,7 +44,8 @@ type staticFile struct {
 const assetsPrefix = "/assets/"
 
 // loadStatic collects the page's files: web/upload's at the root, and the
-// validator with its loader from web, each also under its content-hashed
+// validator with its loader and the common stylesheet from web, each also
+// under its content-hashed
 // URL, and the HTML with its references rewritten to those URLs. Only these
 // exact paths are served, so there is nothing to list and nothing outside
 // them to reach.
@@ -96,7 +97,9 @@ func loadStatic() (map[string]*staticFile, error) {
 			return nil, err
 		}
 	}
-	for _, name := range []string{"validator.wasm", "wasm_exec.js"} {
+	// What the page shares with the donor's install window: the validator
+	// and the stylesheet of the common parts, from package web.
+	for _, name := range []string{"validator.wasm", "wasm_exec.js", "common.css"} {
 		b, err := read(web.Files(), name)
 		if err != nil {
 			return nil, err

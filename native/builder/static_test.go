@@ -68,7 +68,7 @@ func TestStaticAssets(t *testing.T) {
 		}
 	}
 	refs := assetRef.FindAllStringSubmatch(string(html), -1)
-	want := map[string]bool{"app.js": false, "app.css": false, "wasm_exec.js": false, "validator.wasm": false, "keygen.wasm": false, "keygen-worker.js": false}
+	want := map[string]bool{"app.js": false, "app.css": false, "common.css": false, "wasm_exec.js": false, "validator.wasm": false, "keygen.wasm": false, "keygen-worker.js": false}
 	// The key generator is fetched only when an operator generates a key
 	// (TestKeysInChromium), not on a first visit.
 	lazy := map[string]bool{"keygen.wasm": true, "keygen-worker.js": true}

@@ -37,8 +37,9 @@ func defaultFor(goos string, getenv func(string) string, hasWindow bool) string 
 }
 
 // Page serves the donor page from files (web.Files() in the binary): / is
-// donor/index.html, the page's own assets sit beside it, and the validator
-// it shares with the upload page is at /validator.wasm and /wasm_exec.js.
+// donor/index.html, the page's own assets sit beside it, and what it shares
+// with the builder's pages is at /common.css (the stylesheet), and
+// /validator.wasm and /wasm_exec.js (the validator).
 // Nothing else of files is reachable, and there are no directory listings.
 func Page(files fs.FS) http.Handler {
 	fileServer := http.FileServer(http.FS(pageFS{files}))
@@ -58,7 +59,7 @@ type pageFS struct{ root fs.FS }
 
 func (p pageFS) Open(name string) (fs.File, error) {
 	switch name {
-	case "validator.wasm", "wasm_exec.js":
+	case "validator.wasm", "wasm_exec.js", "common.css":
 		return p.root.Open(name)
 	case ".":
 		return p.root.Open("donor")

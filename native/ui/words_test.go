@@ -176,9 +176,11 @@ func TestPageTextSpeaksToADonor(t *testing.T) {
 		if strings.HasSuffix(f, ".html") {
 			texts = append(texts, regexp.MustCompile(`>([^<]+)<`).FindAllString(string(b), -1)...)
 		}
+		// A CSS custom property's name ('--vessel-') is never shown.
+		cssName := regexp.MustCompile(`^['"]--[a-z-]+['"]$`)
 		for _, s := range texts {
 			for _, bad := range cliWords {
-				if strings.Contains(s, bad) && !strings.Contains(s, "var(--") && !strings.HasPrefix(s, "<!--") {
+				if strings.Contains(s, bad) && !strings.Contains(s, "var(--") && !strings.HasPrefix(s, "<!--") && !cssName.MatchString(s) {
 					t.Errorf("%s shows %s, which contains %q", filepath.Base(f), s, bad)
 				}
 			}
@@ -193,25 +195,4 @@ func contains(s []string, x string) bool {
 		}
 	}
 	return false
-}
-
-// TestOnePalette: a vessel has the same colour on the donor's page and on
-// the builder's upload page.
-func TestOnePalette(t *testing.T) {
-	colours := regexp.MustCompile(`COLORS = \[([^\]]*)\]`)
-	var got []string
-	for _, f := range []string{"../../web/donor/donor.js", "../../web/upload/app.js"} {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := colours.FindSubmatch(b)
-		if m == nil {
-			t.Fatalf("%s has no COLORS", f)
-		}
-		got = append(got, strings.ReplaceAll(strings.ReplaceAll(string(m[1]), `"`, "'"), " ", ""))
-	}
-	if got[0] != got[1] {
-		t.Errorf("the donor page's vessels are %s, the builder's %s", got[0], got[1])
-	}
 }

@@ -44,9 +44,18 @@
     write: 'Creating the vessels',
     log: 'Saving the install log',
   };
-  // The vessels' palette: the builder's upload page draws vessel N in the
-  // same colour (TestOnePalette).
-  const COLORS = ['#2563eb', '#0d9488', '#c2410c', '#7c3aed', '#be185d', '#4d7c0f', '#0369a1', '#a16207'];
+  // The vessels' colours are --vessel-1 … --vessel-N of common.css, the
+  // stylesheet the builder's page loads too, so a vessel has the same
+  // colour on both (TestPagesShareOneStylesheet). Read once the stylesheet
+  // is in (it is before deferred scripts run).
+  let palette = [];
+  function vesselColour(i) {
+    if (!palette.length) {
+      const cs = getComputedStyle(document.documentElement);
+      for (let n = 1, c; (c = cs.getPropertyValue('--vessel-' + n).trim()); n++) palette.push(c);
+    }
+    return palette.length ? palette[i % palette.length] : 'currentColor';
+  }
 
   // Messages to this page only: not kept by the host, their seq is the
   // last kept one, so they never move the resume point.
@@ -326,7 +335,7 @@
       const name = cell(tr, '', 'name');
       const sw = document.createElement('span');
       sw.className = 'swatch';
-      sw.style.background = COLORS[i % COLORS.length];
+      sw.style.background = vesselColour(i);
       name.append(sw, document.createTextNode(' ' + v.name));
       cell(tr, v.percent + ' %', 'num');
       const key = cell(tr, '', 'key');
@@ -532,7 +541,7 @@
       const li = document.createElement('li');
       const sw = document.createElement('span');
       sw.className = 'swatch';
-      sw.style.background = COLORS[i % COLORS.length];
+      sw.style.background = vesselColour(i);
       const name = document.createElement('span');
       name.textContent = v.name + ' (' + v.percent + ' %)';
       li.append(sw, name);
@@ -588,7 +597,7 @@
       svg.appendChild(el);
       x += w;
     };
-    vessels.forEach((v, i) => rect(parts[i] * scale, COLORS[i % COLORS.length], v.name + ': ' + v.texts[k]));
+    vessels.forEach((v, i) => rect(parts[i] * scale, vesselColour(i), v.name + ': ' + v.texts[k]));
     rect(1000 - x, '#c9d1db', 'the cost of running the vessels');
     return svg;
   }

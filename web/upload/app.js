@@ -13,8 +13,18 @@ const PLATFORM_NAMES = {
   "windows-amd64": ["Windows", "x86-64"],
 };
 
-// One colour per vessel, readable with white text, repeating after eight.
-const COLORS = ["#2563eb", "#0d9488", "#c2410c", "#7c3aed", "#be185d", "#4d7c0f", "#0369a1", "#a16207"];
+// The vessels' colours are --vessel-1 … --vessel-N of common.css, the
+// stylesheet the donor's install window loads too, so a vessel has the same
+// colour on both (TestPagesShareOneStylesheet). Read once the stylesheet is
+// in (it is before deferred scripts run).
+const palette = [];
+function vesselColour(i) {
+  if (!palette.length) {
+    const cs = getComputedStyle(document.documentElement);
+    for (let n = 1, c; (c = cs.getPropertyValue(`--vessel-${n}`).trim()); n++) palette.push(c);
+  }
+  return palette.length ? palette[i % palette.length] : "currentColor";
+}
 
 const SAMPLE = [
   "Percent 40",
@@ -278,7 +288,7 @@ function renderSplit(vessels) {
   let x = 0;
   vessels.forEach((v, i) => {
     const w = (W * v.percent) / 100;
-    const color = COLORS[i % COLORS.length];
+    const color = vesselColour(i);
     pic.append(svg("rect", { x: x + (i ? gap / 2 : 0), y: 0, width: Math.max(1, w - gap), height: H, rx: 6, fill: color }));
     if (w >= 56) {
       pic.append(svg("text", { x: x + w / 2, y: 28, "text-anchor": "middle", class: "seg-name" }, `v${i + 1}`));
@@ -293,7 +303,7 @@ function renderSplit(vessels) {
     const sw = document.createElementNS(SVG, "svg");
     sw.setAttribute("viewBox", "0 0 12 12");
     sw.setAttribute("class", "swatch");
-    sw.append(svg("rect", { width: 12, height: 12, rx: 3, fill: COLORS[i % COLORS.length] }));
+    sw.append(svg("rect", { width: 12, height: 12, rx: 3, fill: vesselColour(i) }));
     const name = document.createElement("strong");
     name.textContent = `v${i + 1} · ${v.percent}%`;
     const detail = document.createElement("span");

@@ -1,9 +1,12 @@
 // Package upload holds the builder's upload page (index.html, app.js,
 // app.css), its key generator (keygen-worker.js and keygen.wasm, built from
 // ../../wasm/keygen by `make wasm`) and the donor page's script (donor.js),
-// embedded in seattle-builder only: donor installers do not carry them. The validator it loads (validator.wasm, wasm_exec.js) is in package web.
+// embedded in seattle-builder only: donor installers do not carry them. What
+// it shares with the donor's install window, the validator (validator.wasm,
+// wasm_exec.js) and the common stylesheet (common.css), is in package web.
 //
-// gz/ holds the gzip forms of the page's files and the validator, made by
+// gz/ holds the gzip forms of the page's files, the validator and the
+// common stylesheet, made by
 // `make wasm` (gzip -9 -n) so that the server sends them compressed without
 // compressing anything per request.
 package upload

@@ -171,11 +171,12 @@ func waitForColour(t *testing.T, display, what string, rgb uint32, min int, time
 	}
 }
 
-// Colours of the donor page (donor.css): the header, and the Install
-// button, which shows only when the vessels are valid.
+// Colours of the donor page: the header (donor.css), and the Install
+// button (--accent of web/common.css), which shows only when the vessels
+// are valid.
 const (
 	headerBlue  = 0x16324f
-	installBlue = 0x1f6feb
+	installBlue = 0x1d4ed8
 	bannerWarm  = 0xfff6e0
 	// The border of "Let the other window control it" in the question
 	// whether to hand control to another page.
