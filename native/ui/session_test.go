@@ -440,7 +440,9 @@ func TestPageServesOnlyTheDonorPage(t *testing.T) {
 	}{
 		{"/", 200, "text/html", `<script src="donor.js"`},
 		{"/donor.js", 200, "javascript", "seattle.bridge.v1"},
-		{"/donor.css", 200, "text/css", ":root"},
+		{"/donor.css", 200, "text/css", "#handover-allow"},
+		{"/common.css", 200, "text/css", "--vessel-1:"},
+		{"/donor/common.css", 404, "", ""},
 		{"/wasm_exec.js", 200, "javascript", "Go"},
 		{"/validator.wasm", 200, "application/wasm", "\x00asm"},
 		{"/upload/index.html", 404, "", ""},
