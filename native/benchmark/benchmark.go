@@ -54,7 +54,7 @@ var ErrNotImplemented = errors.New("no probe for this resource on " + runtime.GO
 // Run measures every resource. The report holds every resource of
 // resource.All (nil = not measured) and the probes that failed; err is
 // non-nil only when ctx is cancelled.
-func Run(ctx context.Context, opts Options) (resource.Report, error) {
+func Run(ctx context.Context, opts Options) (Report, error) {
 	return run(ctx, opts, config{})
 }
 
@@ -134,9 +134,9 @@ type session struct {
 	progress func(Progress)
 }
 
-func run(ctx context.Context, opts Options, cfg config) (resource.Report, error) {
+func run(ctx context.Context, opts Options, cfg config) (Report, error) {
 	start := time.Now()
-	rep := resource.Report{Resources: make(map[resource.Name]*float64, len(resource.All))}
+	rep := Report{Resources: make(map[resource.Name]*float64, len(resource.All))}
 	for _, n := range resource.All {
 		rep.Resources[n] = nil // present and not measured unless a step says otherwise
 	}
@@ -181,11 +181,11 @@ func run(ctx context.Context, opts Options, cfg config) (resource.Report, error)
 		for j, n := range st.names {
 			switch {
 			case cfg.fail[n] != nil:
-				rep.Failures = append(rep.Failures, resource.Failure{Resource: n, Error: cfg.fail[n].Error()})
+				rep.Failures = append(rep.Failures, Failure{Resource: n, Error: cfg.fail[n].Error()})
 			case some[n] != nil:
-				rep.Failures = append(rep.Failures, resource.Failure{Resource: n, Error: some[n].Error()})
+				rep.Failures = append(rep.Failures, Failure{Resource: n, Error: some[n].Error()})
 			case err != nil && some == nil:
-				rep.Failures = append(rep.Failures, resource.Failure{Resource: n, Error: err.Error()})
+				rep.Failures = append(rep.Failures, Failure{Resource: n, Error: err.Error()})
 			default:
 				v := vals[j]
 				rep.Resources[n] = &v

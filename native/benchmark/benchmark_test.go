@@ -46,7 +46,7 @@ func TestFaultGivesDefaultAndListedFailure(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			vals, failures := resource.Check(rep, runtime.GOARCH)
+			vals, failures := Check(rep, runtime.GOARCH)
 			listed := map[resource.Name]string{}
 			for _, f := range failures {
 				listed[f.Resource] = f.Error
@@ -95,8 +95,8 @@ func TestARMGetsLoweredDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	arm, _ := resource.Check(rep, "arm")
-	amd, _ := resource.Check(rep, "amd64")
+	arm, _ := Check(rep, "arm")
+	amd, _ := Check(rep, "amd64")
 	for n, want := range map[resource.Name]float64{
 		resource.Random: 50000, resource.FileWrite: 60000, resource.FileRead: 60000, resource.CPU: 1, resource.Memory: 510000000,
 	} {
@@ -197,7 +197,7 @@ func TestUnusableDirFailsOnlyTheDiskProbes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, failures := resource.Check(rep, runtime.GOARCH)
+	_, failures := Check(rep, runtime.GOARCH)
 	got := map[resource.Name]string{}
 	for _, f := range failures {
 		got[f.Resource] = f.Error

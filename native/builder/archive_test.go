@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/seattletestbed/seattle-installer/native/assets"
+	"github.com/seattletestbed/seattle-installer/native/benchmark"
 	"github.com/seattletestbed/seattle-installer/native/resource"
 )
 
@@ -309,7 +310,7 @@ func TestArchiveWorks(t *testing.T) {
 
 func writeMeasured(t *testing.T, path string) {
 	t.Helper()
-	rep := resource.Report{Resources: map[resource.Name]*float64{}}
+	rep := benchmark.Report{Resources: map[resource.Name]*float64{}}
 	for _, n := range resource.All {
 		v := resource.Default(n, "amd64") * 4
 		rep.Resources[n] = &v

@@ -7,6 +7,7 @@ package install
 import (
 	"context"
 
+	"github.com/seattletestbed/seattle-installer/native/benchmark"
 	"github.com/seattletestbed/seattle-installer/native/resource"
 )
 
@@ -55,9 +56,9 @@ type Event struct {
 // BenchmarkReport is what the benchmark phase found: the raw report and the
 // maximums after the checks of SPEC.md step 3.
 type BenchmarkReport struct {
-	Report   resource.Report
+	Report   benchmark.Report
 	Maximums resource.Values
-	Failures []resource.Failure
+	Failures []benchmark.Failure
 }
 
 // Observer receives the pipeline's events, in order, from one goroutine.
@@ -82,7 +83,7 @@ type Prompt struct {
 	Default  string     // the answer when nobody can be asked, or nothing is typed
 	// Failures are the measurements that failed, for PromptDefaults and
 	// PromptConfirm: the safe defaults are used instead.
-	Failures []resource.Failure `json:",omitempty"`
+	Failures []benchmark.Failure `json:",omitempty"`
 	// Plan is what Install would write, for PromptConfirm.
 	Plan *Plan `json:",omitempty"`
 }

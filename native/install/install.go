@@ -9,6 +9,7 @@ import (
 	"errors"
 	"runtime"
 
+	"github.com/seattletestbed/seattle-installer/native/benchmark"
 	"github.com/seattletestbed/seattle-installer/native/nodeman"
 	"github.com/seattletestbed/seattle-installer/native/resource"
 	"github.com/seattletestbed/seattle-installer/wasm/plan"
@@ -30,7 +31,7 @@ type Options struct {
 	// Report, when set, is the measurements to use (as Measure returned
 	// them for the donor's review): nothing is measured or read again, so
 	// the install writes the plan the donor saw.
-	Report *resource.Report
+	Report *benchmark.Report
 	// YesBy says who answered yes for Yes, for the log; "" is --yes.
 	YesBy  string
 	GOARCH string // for the fallback maximums; "" means this machine's
@@ -84,7 +85,7 @@ type Result struct {
 	// Insufficient are the resources the share cannot pay for.
 	Insufficient []resource.Name
 	// Failures are the measurements that failed (defaults were offered).
-	Failures []resource.Failure
+	Failures []benchmark.Failure
 	// Cause is the error behind a failure, for logs and the terminal;
 	// a window never shows its text.
 	Cause error `json:"-"`
@@ -121,7 +122,7 @@ func Measure(ctx context.Context, opts Options, obs Observer) (*BenchmarkReport,
 	if err != nil {
 		return nil, err
 	}
-	max, failures := resource.Check(rep, r.opts.GOARCH)
+	max, failures := benchmark.Check(rep, r.opts.GOARCH)
 	return &BenchmarkReport{Report: rep, Maximums: max, Failures: failures}, nil
 }
 

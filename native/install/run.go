@@ -237,7 +237,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 
 	// 3. check
 	r.start(PhaseCheck, "checking the measurements")
-	max, failures := resource.Check(rep, o.GOARCH)
+	max, failures := benchmark.Check(rep, o.GOARCH)
 	r.emit(Event{Kind: Measured, Phase: PhaseCheck, Benchmark: &BenchmarkReport{Report: rep, Maximums: max, Failures: failures}})
 	for _, f := range failures {
 		r.logf("Measurement failed for %s: %s; the default %s is used", f.Resource, f.Error, formatAmount(f.Resource, max[f.Resource]))
@@ -481,7 +481,7 @@ type vesselinfoError struct {
 func (e vesselinfoError) Error() string { return e.msg }
 func (e vesselinfoError) Unwrap() error { return e.errs }
 
-func (r *runner) benchmark(ctx context.Context) (resource.Report, error) {
+func (r *runner) benchmark(ctx context.Context) (benchmark.Report, error) {
 	if r.opts.Report != nil {
 		r.start(PhaseBenchmark, "using the measurements the donor reviewed")
 		rep := *r.opts.Report
@@ -494,7 +494,7 @@ func (r *runner) benchmark(ctx context.Context) (resource.Report, error) {
 	}
 	if r.opts.Measured != "" {
 		r.start(PhaseBenchmark, "reading the measurements in "+r.opts.Measured)
-		rep, err := resource.ReadReport(r.opts.Measured)
+		rep, err := benchmark.ReadReport(r.opts.Measured)
 		if err != nil {
 			return rep, fmt.Errorf("the measurements file: %w", err)
 		}
@@ -513,10 +513,10 @@ func (r *runner) benchmark(ctx context.Context) (resource.Report, error) {
 		// The benchmark as a whole failed: as in the original, every
 		// resource falls back to its default, and the donor is asked.
 		r.logf("The benchmark failed: %v", err)
-		rep = resource.Report{Resources: map[resource.Name]*float64{}}
+		rep = benchmark.Report{Resources: map[resource.Name]*float64{}}
 		for _, n := range resource.All {
 			rep.Resources[n] = nil
-			rep.Failures = append(rep.Failures, resource.Failure{Resource: n, Error: "the benchmark failed: " + err.Error()})
+			rep.Failures = append(rep.Failures, benchmark.Failure{Resource: n, Error: "the benchmark failed: " + err.Error()})
 		}
 	} else {
 		r.logf("Measured in %d ms: %s", rep.ElapsedMS, reportLine(rep))
@@ -550,7 +550,7 @@ func clamp01(f float64) float64 {
 }
 
 // reportLine prints the raw measurements, "-" for not measured.
-func reportLine(rep resource.Report) string {
+func reportLine(rep benchmark.Report) string {
 	var b strings.Builder
 	for i, n := range resource.All {
 		if i > 0 {
@@ -571,7 +571,7 @@ func reportLine(rep resource.Report) string {
 
 // confirmDefaults asks whether to continue with defaults for the failed
 // measurements: --yes answers yes, nobody to ask answers no.
-func (r *runner) confirmDefaults(ctx context.Context, failures []resource.Failure) error {
+func (r *runner) confirmDefaults(ctx context.Context, failures []benchmark.Failure) error {
 	names := make([]string, len(failures))
 	for i, f := range failures {
 		names[i] = string(f.Resource)
@@ -620,7 +620,7 @@ func (r *runner) confirmDefaults(ctx context.Context, failures []resource.Failur
 
 // confirmPlan shows the donor the plan, and what failed to be measured,
 // and asks whether to install it: one question, before anything is written.
-func (r *runner) confirmPlan(ctx context.Context, plan *Plan, failures []resource.Failure) error {
+func (r *runner) confirmPlan(ctx context.Context, plan *Plan, failures []benchmark.Failure) error {
 	r.prompts++
 	q := "Install?"
 	if len(failures) > 0 {

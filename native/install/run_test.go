@@ -82,8 +82,8 @@ func opts(dir string) Options {
 // as a whole, the way a machine the probes do not understand would.
 func failingBenchmark(t *testing.T) {
 	old := measure
-	measure = func(context.Context, benchmark.Options) (resource.Report, error) {
-		return resource.Report{}, errors.New("no probe works here")
+	measure = func(context.Context, benchmark.Options) (benchmark.Report, error) {
+		return benchmark.Report{}, errors.New("no probe works here")
 	}
 	t.Cleanup(func() { measure = old })
 }
@@ -190,7 +190,7 @@ func TestRunFails(t *testing.T) {
 		{"measurements_malformed", func(t *testing.T, o *Options) { o.Measured = writeTemp(t, `{"resources": [1, 2]`) }, []string{"not a measurements file"}, "FAILED", OutcomeBadMeasurements, RemedyMeasure},
 		{"measurements_unknown_resource", func(t *testing.T, o *Options) { o.Measured = writeTemp(t, `{"resources": {"gpu": 1}}`) }, []string{"unknown resources", "gpu"}, "gpu", OutcomeBadMeasurements, RemedyMeasure},
 		{"measurements_oversized", func(t *testing.T, o *Options) {
-			o.Measured = writeTemp(t, `{"resources": {}, "notes": ["`+strings.Repeat("x", resource.MaxReportSize)+`"]}`)
+			o.Measured = writeTemp(t, `{"resources": {}, "notes": ["`+strings.Repeat("x", benchmark.MaxReportSize)+`"]}`)
 		}, []string{"larger than"}, "larger than", OutcomeBadMeasurements, RemedyMeasure},
 		{"measurements_missing", func(t *testing.T, o *Options) { o.Measured = "/nonexistent/bench.json" }, []string{"no such file"}, "no such file", OutcomeBadMeasurements, RemedyMeasure},
 		{"percent_out_of_range", func(t *testing.T, o *Options) { o.Percent = 101 }, []string{"at most 100"}, "", OutcomeBadPercent, RemedyValidPercent},
@@ -330,8 +330,8 @@ func TestRunCancelled(t *testing.T) {
 	o := opts(dir)
 	o.Measured = ""
 	old := measure
-	measure = func(ctx context.Context, _ benchmark.Options) (resource.Report, error) {
-		return resource.Report{}, ctx.Err()
+	measure = func(ctx context.Context, _ benchmark.Options) (benchmark.Report, error) {
+		return benchmark.Report{}, ctx.Err()
 	}
 	defer func() { measure = old }()
 	res, err := Run(ctx, o, nil, &answer{a: "continue"})

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/seattletestbed/seattle-installer/bridge"
+	"github.com/seattletestbed/seattle-installer/native/benchmark"
 	"github.com/seattletestbed/seattle-installer/native/install"
 	"github.com/seattletestbed/seattle-installer/native/resource"
 )
@@ -216,7 +217,7 @@ func questionWords(q install.Prompt) string {
 
 // FailureWords says what could not be measured and what is used instead,
 // for the review and the summary.
-func failureWords(fs []resource.Failure) []string {
+func failureWords(fs []benchmark.Failure) []string {
 	var out []string
 	for _, f := range fs {
 		out = append(out, resource.Describe(f.Resource).Label+" could not be measured")

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/seattletestbed/seattle-installer/native/benchmark"
 	"github.com/seattletestbed/seattle-installer/native/install"
 	"github.com/seattletestbed/seattle-installer/native/resource"
 )
@@ -48,7 +49,7 @@ func TestWindowWordsSpeakToADonor(t *testing.T) {
 		for _, withLog := range []bool{false, true} {
 			res := &install.Result{Outcome: o, Dir: "/home/donor/seattle", Phase: install.PhaseWrite, Cause: cause, Plan: plan,
 				Problems: []string{"line 3: unknown label \"owner\""}, Insufficient: []resource.Name{resource.CPU, resource.FilesOpened},
-				Failures: []resource.Failure{{Resource: resource.LoopSend, Error: "probe: context canceled"}}, Message: cause.Error()}
+				Failures: []benchmark.Failure{{Resource: resource.LoopSend, Error: "probe: context canceled"}}, Message: cause.Error()}
 			res.OK = !o.Failed() && o != install.OutcomeCancelled && o != install.OutcomeDeclined
 			if withLog {
 				res.LogPath = "/home/donor/seattle/installer_benchmark.log"
@@ -77,7 +78,7 @@ func TestWindowWordsSpeakToADonor(t *testing.T) {
 		t.Errorf("an installed directory offers %v first, not Uninstall", w.Actions)
 	}
 	for _, k := range []install.PromptKind{install.PromptDefaults, install.PromptConfirm} {
-		q := questionWords(install.Prompt{Kind: k, Question: "2 measurements failed (filewrite, loopsend). --yes", Failures: []resource.Failure{{Resource: resource.FileWrite}, {Resource: resource.LoopSend}}})
+		q := questionWords(install.Prompt{Kind: k, Question: "2 measurements failed (filewrite, loopsend). --yes", Failures: []benchmark.Failure{{Resource: resource.FileWrite}, {Resource: resource.LoopSend}}})
 		checkWords(t, "question "+string(k), Words{Tone: ToneFailed, Title: "q", Text: q, Actions: []string{"x"}}, nil)
 		if strings.Contains(q, "filewrite") || strings.Contains(q, "loopsend") {
 			t.Errorf("the window asks %q, naming resources as the node manager does", q)

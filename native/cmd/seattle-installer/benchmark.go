@@ -122,8 +122,8 @@ Flags:
 
 // printTable writes the measurements for a person: one line per resource,
 // then what failed (and the default the install would use) and the notes.
-func printTable(w io.Writer, rep resource.Report, dir string) {
-	_, failures := resource.Check(rep, runtime.GOARCH)
+func printTable(w io.Writer, rep benchmark.Report, dir string) {
+	_, failures := benchmark.Check(rep, runtime.GOARCH)
 	failed := map[resource.Name]bool{}
 	for _, f := range failures {
 		failed[f.Resource] = true

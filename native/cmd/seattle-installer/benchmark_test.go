@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seattletestbed/seattle-installer/native/benchmark"
 	"github.com/seattletestbed/seattle-installer/native/internal/testbin"
 	"github.com/seattletestbed/seattle-installer/native/resource"
 )
@@ -62,11 +63,11 @@ func TestBenchmarkJSON(t *testing.T) {
 	if err := os.WriteFile(saved, []byte(r.stdout), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := resource.ReadReport(saved)
+	rep, err := benchmark.ReadReport(saved)
 	if err != nil {
 		t.Fatalf("ReadReport: %v", err)
 	}
-	vals, failures := resource.Check(rep, "amd64")
+	vals, failures := benchmark.Check(rep, "amd64")
 	if len(failures) > 0 {
 		t.Errorf("failures on this machine: %v", failures)
 	}
@@ -157,7 +158,7 @@ func TestBenchmarkListsFailures(t *testing.T) {
 		}
 	}
 	r = runBinary(t, "", "benchmark", "--json", "--dir", "/proc")
-	var rep resource.Report
+	var rep benchmark.Report
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != exitOK {
 		t.Fatalf("exit %d, %v\n%s", r.code, err, r.stdout)
 	}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/seattletestbed/seattle-installer/native/benchmark"
 	"github.com/seattletestbed/seattle-installer/native/install"
 	"github.com/seattletestbed/seattle-installer/native/resource"
 )
@@ -36,7 +37,7 @@ func WritePlan(w io.Writer, p *install.Plan) error {
 
 // WriteFailures lists the measurements that failed and the safe default
 // the plan uses instead of each.
-func WriteFailures(w io.Writer, fs []resource.Failure, p *install.Plan) {
+func WriteFailures(w io.Writer, fs []benchmark.Failure, p *install.Plan) {
 	fmt.Fprintln(w, "Not measured (the safe default is used instead):")
 	for _, f := range fs {
 		def := ""
