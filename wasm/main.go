@@ -17,7 +17,6 @@
 package main
 
 import (
-	"encoding/json"
 	"syscall/js"
 
 	"github.com/seattletestbed/seattle-installer/native/resource"
@@ -84,7 +83,8 @@ func failure(msg string) js.Value {
 }
 
 // describe says what a recovered panic was without fmt, which would add a
-// sixth to the size of the module.
+// sixth to the size of the module (encoding/json, which would add a third,
+// is kept out too: package plan reads and writes seattlePlan's JSON).
 func describe(r any) string {
 	switch r := r.(type) {
 	case error:
@@ -111,25 +111,18 @@ func preview(_ js.Value, args []js.Value) (out any) {
 	}
 	src := stringSlice.Call("call", args[0], 0, vesselinfo.MaxSize+1).String()
 	values := func(v js.Value) (resource.Values, bool) {
-		out := resource.Values{}
 		if v.Type() != js.TypeObject {
 			return nil, false
 		}
-		var m map[resource.Name]float64
-		if err := json.Unmarshal([]byte(jsonObject.Call("stringify", v).String()), &m); err != nil {
-			return nil, false
-		}
-		for _, n := range resource.All {
-			out[n] = m[n]
-		}
-		return out, true
+		out, err := plan.DecodeValues([]byte(jsonObject.Call("stringify", v).String()))
+		return out, err == nil
 	}
 	max, ok1 := values(args[1])
 	offcut, ok2 := values(args[2])
 	if !ok1 || !ok2 {
 		return bad()
 	}
-	b, err := json.Marshal(plan.Preview([]byte(src), max, offcut, args[3].Float()))
+	b, err := plan.Preview([]byte(src), max, offcut, args[3].Float()).JSON()
 	if err != nil {
 		return bad()
 	}

@@ -8,7 +8,7 @@ package plan
 import (
 	"bufio"
 	"bytes"
-	"fmt"
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -16,6 +16,10 @@ import (
 	"github.com/seattletestbed/seattle-installer/native/resource"
 	"github.com/seattletestbed/seattle-installer/wasm/vesselinfo"
 )
+
+// This package does without fmt: it is compiled into the browser's
+// WebAssembly module, where fmt (and the reflection it brings) would add a
+// fifth to the download. Messages are put together with strconv instead.
 
 // The arithmetic below is the Python original's (benchmark_resources.py and
 // create_installer_state.py), operation for operation in float64, so that
@@ -84,10 +88,10 @@ type InsufficientError struct {
 func (e *InsufficientError) Error() string {
 	parts := make([]string, len(e.Negative))
 	for i, n := range e.Negative {
-		parts[i] = fmt.Sprintf("%s would be %s", n, FormatAmount(n, e.After[n]))
+		parts[i] = string(n) + " would be " + FormatAmount(n, e.After[n])
 	}
-	return fmt.Sprintf("insufficient resources: %s%% of this machine cannot pay for %d vessel%s (the cost of each is in resources.offcut): %s",
-		strconv.FormatFloat(e.Percent, 'f', -1, 64), e.Vessels, plural(e.Vessels), strings.Join(parts, ", "))
+	return "insufficient resources: " + strconv.FormatFloat(e.Percent, 'f', -1, 64) + "% of this machine cannot pay for " +
+		strconv.Itoa(e.Vessels) + " vessel" + plural(e.Vessels) + " (the cost of each is in resources.offcut): " + strings.Join(parts, ", ")
 }
 
 // SubtractOffcut removes the cost of one vessel, once per vessel, and fails
@@ -155,7 +159,7 @@ func Make(max resource.Values, p float64, offcut resource.Values, vessels []vess
 	port := FirstPort
 	for i, v := range vessels {
 		vp := VesselPlan{
-			Name:      fmt.Sprintf("v%d", i+1),
+			Name:      "v" + strconv.Itoa(i+1),
 			Percent:   v.Percent,
 			Owner:     v.Owner.String(),
 			Resources: Share(plan.Tenth, v.Percent),
@@ -181,7 +185,7 @@ const MaxOffcutSize = 64 << 10
 // finite non-negative numbers are errors naming the line.
 func ParseOffcut(src []byte, origin string) (resource.Values, error) {
 	if len(src) > MaxOffcutSize {
-		return nil, fmt.Errorf("%s is larger than %d KiB: not a resources.offcut file", origin, MaxOffcutSize>>10)
+		return nil, errors.New(origin + " is larger than " + strconv.Itoa(MaxOffcutSize>>10) + " KiB: not a resources.offcut file")
 	}
 	out := make(resource.Values, len(resource.All))
 	for _, n := range resource.All {
@@ -193,30 +197,31 @@ func ParseOffcut(src []byte, origin string) (resource.Values, error) {
 	line := 0
 	for sc.Scan() {
 		line++
+		at := origin + ":" + strconv.Itoa(line) + ": "
 		text, _, _ := strings.Cut(sc.Text(), "#")
 		f := strings.Fields(text)
 		if len(f) == 0 {
 			continue
 		}
 		if len(f) != 3 || f[0] != "resource" {
-			return nil, fmt.Errorf("%s:%d: expected \"resource NAME VALUE\", found %s", origin, line, quote(strings.TrimSpace(text)))
+			return nil, errors.New(at + `expected "resource NAME VALUE", found ` + quote(strings.TrimSpace(text)))
 		}
 		n := resource.Name(f[1])
 		if !n.Known() {
-			return nil, fmt.Errorf("%s:%d: unknown resource %s", origin, line, quote(f[1]))
+			return nil, errors.New(at + "unknown resource " + quote(f[1]))
 		}
 		if prev, dup := seen[n]; dup {
-			return nil, fmt.Errorf("%s:%d: resource %s is listed again (first on line %d)", origin, line, n, prev)
+			return nil, errors.New(at + "resource " + string(n) + " is listed again (first on line " + strconv.Itoa(prev) + ")")
 		}
 		v, err := strconv.ParseFloat(f[2], 64)
 		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
-			return nil, fmt.Errorf("%s:%d: the cost of %s, %s, is not a non-negative number", origin, line, n, quote(f[2]))
+			return nil, errors.New(at + "the cost of " + string(n) + ", " + quote(f[2]) + ", is not a non-negative number")
 		}
 		seen[n] = line
 		out[n] = v
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s:%d: %w", origin, line+1, err)
+		return nil, &wrapped{origin + ":" + strconv.Itoa(line+1), err}
 	}
 	return out, nil
 }
@@ -236,7 +241,9 @@ func FormatValues(vs resource.Values) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "%s %s", n, FormatAmount(n, vs[n]))
+		b.WriteString(string(n))
+		b.WriteByte(' ')
+		b.WriteString(FormatAmount(n, vs[n]))
 	}
 	return b.String()
 }
@@ -246,7 +253,7 @@ func FormatValues(vs resource.Values) string {
 func quote(s string) string {
 	const max = 40
 	if len(s) > max {
-		return strconv.QuoteToASCII(s[:max]) + fmt.Sprintf(" (%d bytes in all)", len(s))
+		return strconv.QuoteToASCII(s[:max]) + " (" + strconv.Itoa(len(s)) + " bytes in all)"
 	}
 	return strconv.QuoteToASCII(s)
 }
@@ -257,3 +264,13 @@ func plural(n int) string {
 	}
 	return "s"
 }
+
+// wrapped is fmt.Errorf("%s: %w", what, err) without fmt: the error says
+// what failed and unwraps to the cause.
+type wrapped struct {
+	what string
+	err  error
+}
+
+func (e *wrapped) Error() string { return e.what + ": " + e.err.Error() }
+func (e *wrapped) Unwrap() error { return e.err }
