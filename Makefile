@@ -96,8 +96,9 @@ test-windows: deps wasm ## the windows/amd64 build under Wine: end to end, and g
 test-wasm: wasm ## the validator's tests compiled to WebAssembly, run under Node
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec=$(WASMEXEC) ./wasm/...
 
-fuzz: ## fuzz the vesselinfo parser, the builder's XML-RPC decoder and the nodeman.cfg reader for $(FUZZTIME) each; crashers land in testdata
+fuzz: ## fuzz the vesselinfo parser, seattlePlan's JSON reader, the builder's XML-RPC decoder and the nodeman.cfg reader for $(FUZZTIME) each; crashers land in testdata
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./wasm/vesselinfo
+	$(GO) test -run='^$$' -fuzz=FuzzDecodeValues -fuzztime=$(FUZZTIME) ./wasm/plan
 	$(GO) test -run='^$$' -fuzz=FuzzDecodeCall -fuzztime=$(FUZZTIME) ./native/builder
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./native/nodeman
 
