@@ -15,6 +15,7 @@ import (
 	"github.com/seattletestbed/seattle-installer/native/benchmark"
 	"github.com/seattletestbed/seattle-installer/native/resource"
 	"github.com/seattletestbed/seattle-installer/native/state"
+	"github.com/seattletestbed/seattle-installer/wasm/seattlekey"
 	"github.com/seattletestbed/seattle-installer/wasm/vesselinfo"
 )
 
@@ -74,8 +75,11 @@ func listing(t *testing.T, dir string) []string {
 	return out
 }
 
+// opts are those of an install into dir, with measurements from a file and
+// the smallest key size (its generation takes seconds under qemu; the key
+// tests of node_test.go check what is generated).
 func opts(dir string) Options {
-	return Options{Dir: dir, Vesselinfo: sample, Percent: 10, Measured: "testdata/measured.json", GOARCH: "amd64"}
+	return Options{Dir: dir, Vesselinfo: sample, Percent: 10, Measured: "testdata/measured.json", GOARCH: "amd64", KeyBits: seattlekey.MinBits}
 }
 
 // failingBenchmark replaces the benchmark for one test with one that fails

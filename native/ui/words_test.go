@@ -12,6 +12,7 @@ import (
 	"github.com/seattletestbed/seattle-installer/native/benchmark"
 	"github.com/seattletestbed/seattle-installer/native/install"
 	"github.com/seattletestbed/seattle-installer/native/resource"
+	"github.com/seattletestbed/seattle-installer/wasm/seattlekey"
 )
 
 // cliWords are what must never reach the donor's window: flags, command
@@ -111,7 +112,7 @@ func TestWindowWordsSpeakToADonor(t *testing.T) {
 func TestWindowWordsOfRealInstalls(t *testing.T) {
 	installed := t.TempDir()
 	base := func(dir string) install.Options {
-		return install.Options{Dir: dir, Vesselinfo: sample, Percent: 10, Measured: measured(t, t.TempDir(), false), GOARCH: "amd64"}
+		return install.Options{Dir: dir, Vesselinfo: sample, Percent: 10, Measured: measured(t, t.TempDir(), false), GOARCH: "amd64", KeyBits: seattlekey.MinBits}
 	}
 	if _, err := install.Run(context.Background(), base(installed), nil, nil); err != nil {
 		t.Fatal(err)

@@ -86,6 +86,7 @@ func installArgs(dir string, more ...string) []string {
 }
 
 func TestInstallEndToEnd(t *testing.T) {
+	t.Setenv(keyBitsEnv, "") // the default key size, as donors get it
 	dir := t.TempDir()
 	r := runBinary(t, "", installArgs(dir)...)
 	if r.code != exitOK {
@@ -637,4 +638,25 @@ func sameConfig(a, b string) bool {
 	fa, _ := nodeman.Format(da)
 	fb, _ := nodeman.Format(db)
 	return fa == fb
+}
+
+func TestKeyBitsEnvOnlyChangesTheDefaultWithinTheFlagsBounds(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		want int
+	}{
+		{"", seattlekey.DefaultBits},
+		{"1024", 1024},
+		{"4096", 4096},
+		{"16384", 16384},
+		{"512", seattlekey.DefaultBits},   // smaller than the flag allows
+		{"16385", seattlekey.DefaultBits}, // larger
+		{"-1", seattlekey.DefaultBits},
+		{"big", seattlekey.DefaultBits},
+	} {
+		t.Setenv(keyBitsEnv, tc.env)
+		if got := defaultKeyBits(); got != tc.want {
+			t.Errorf("%s=%q: default %d bits, want %d", keyBitsEnv, tc.env, got, tc.want)
+		}
+	}
 }

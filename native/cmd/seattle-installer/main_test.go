@@ -25,6 +25,10 @@ func TestMain(m *testing.M) {
 	// it reports, not figures that need its full length (the two that
 	// need it unset this).
 	os.Setenv(benchmarkTimeEnv, "500ms")
+	// And 1024-bit keys (the smallest the flag allows) where no test looks
+	// at the size: TestInstallEndToEnd checks the default size with this
+	// unset.
+	os.Setenv(keyBitsEnv, "1024")
 	code := m.Run()
 	testbin.Cleanup()
 	os.Exit(code)
