@@ -27,6 +27,7 @@ import (
 )
 
 func TestBenchmarkJSON(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	r := runBinary(t, "", "benchmark", "--json", "--dir", dir)
 	if r.code != exitOK {
@@ -116,6 +117,7 @@ func TestBenchmarkReadsTheLimitItWasStartedWith(t *testing.T) {
 }
 
 func TestBenchmarkTable(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	r := runBinary(t, "", "benchmark", "--dir", dir)
 	if r.code != exitOK {
@@ -140,6 +142,7 @@ func TestBenchmarkTable(t *testing.T) {
 }
 
 func TestBenchmarkListsFailures(t *testing.T) {
+	t.Parallel()
 	// Nobody can create files in /proc: the disk probes fail, the rest is
 	// measured, and that is still a measurement (exit 0).
 	r := runBinary(t, "", "benchmark", "--dir", "/proc")
@@ -174,6 +177,7 @@ func TestBenchmarkListsFailures(t *testing.T) {
 }
 
 func TestBenchmarkUsage(t *testing.T) {
+	t.Parallel()
 	file := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(file, nil, 0o644)
 	for _, tc := range []struct {
@@ -318,6 +322,7 @@ func assertNothingLeft(t *testing.T, dir string) {
 }
 
 func TestBenchmarkUnits(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		n    resource.Name
 		v    float64

@@ -60,6 +60,7 @@ func (s *screen) waitFor(t *testing.T, text string) {
 // anything; an unclear answer asks again, Enter installs, n writes nothing.
 // --yes does not ask, and --dry-run stops at the plan.
 func TestInstallAsksOnATerminal(t *testing.T) {
+	t.Parallel()
 	const failedQuestion = "1 measurement failed; the plan uses safe default values for it. Install? [Y/n]"
 	for _, tc := range []struct {
 		name     string

@@ -145,6 +145,7 @@ print(sorted(d), d['v1']['ownerkey'], len(d['v1']['userkeys']), d['v4']['resourc
 }
 
 func TestSplitCommand(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ in, want string }{
 		{"/opt/node/start_seattle.sh", "[/opt/node/start_seattle.sh]"},
 		{"  python3  nmmain.py --foreground ", "[python3 nmmain.py --foreground]"},
@@ -160,6 +161,7 @@ func TestSplitCommand(t *testing.T) {
 }
 
 func TestInstallUsage(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		name string
@@ -204,6 +206,7 @@ func TestInstallUsage(t *testing.T) {
 // window or browser taken out of the build, as a build without cgo lacks
 // the window.
 func TestInstallWithoutAGraphicalUI(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{"webview", "browser"} {
 		saved, had := graphicalUIs[mode]
 		delete(graphicalUIs, mode)
@@ -223,6 +226,7 @@ func TestInstallWithoutAGraphicalUI(t *testing.T) {
 }
 
 func TestInstallDryRunWritesNothing(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	writeIn(t, dir, "notes.txt", "mine")
 	before := treeOf(t, dir)
@@ -241,6 +245,7 @@ func TestInstallDryRunWritesNothing(t *testing.T) {
 }
 
 func TestInstallOutputModes(t *testing.T) {
+	t.Parallel()
 	t.Run("json", func(t *testing.T) {
 		r := runBinary(t, "", installArgs(t.TempDir(), "--json")...)
 		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
@@ -268,6 +273,7 @@ func TestInstallOutputModes(t *testing.T) {
 }
 
 func TestInstallFailures(t *testing.T) {
+	t.Parallel()
 	tmp := t.TempDir()
 	bad := writeIn(t, tmp, "vesselinfo", "Percent 50\nOwner 3 5\n")
 	negative := writeIn(t, tmp, "negative.json", negativeMeasurements)
@@ -311,6 +317,7 @@ func TestInstallFailures(t *testing.T) {
 // vesselinfo and common files beside it, without --dir or --vesselinfo,
 // as a donor who unpacked an installer would.
 func TestInstallBesideTheInstaller(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	exe := filepath.Join(dir, exeName("seattle-installer"))
 	b, err := os.ReadFile(binPath)
@@ -335,6 +342,7 @@ func TestInstallBesideTheInstaller(t *testing.T) {
 }
 
 func TestUninstall(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	writeIn(t, dir, "nmmain.py", "the node manager")
 	layer := t.TempDir()
@@ -415,6 +423,7 @@ func pausedRun(t *testing.T, n int, args ...string) (checkpoint string, r runRes
 // must leave exactly what an uninterrupted install leaves. Then the same for
 // uninstall.
 func TestKilledAtAnyMoment(t *testing.T) {
+	t.Parallel()
 	layer := t.TempDir()
 	writeIn(t, layer, "encasementlib.r2py", "# layer one\n")
 	writeIn(t, layer, "restrictions.r2py", "# layer two\n")

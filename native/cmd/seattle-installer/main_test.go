@@ -34,6 +34,14 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// Tests that only run the binary, each in directories of its own, call
+// t.Parallel: most of their time is spent in the binary (under qemu, in its
+// emulation), so two run at once on two cores. Tests stay sequential (Go
+// runs them first, one at a time) when they change this process's
+// environment (t.Setenv, a fake systemctl on PATH), the user's crontab or
+// mounts, time or interrupt the benchmark, or drive a window or Chromium,
+// whose waits a busy machine stretches.
+
 // runResult is what one run of the real binary printed and returned.
 type runResult struct {
 	stdout, stderr string
@@ -48,6 +56,7 @@ func runBinary(t *testing.T, stdin string, args ...string) runResult {
 }
 
 func TestUsage(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		args []string

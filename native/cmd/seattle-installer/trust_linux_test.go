@@ -47,6 +47,7 @@ const oneVessel = "Percent 100\nOwner 5 33\n"
 // last, none), no run may exit 0 unless its own install is complete, and
 // no run's log may appear in another's.
 func TestConcurrentRunsInOneDirectory(t *testing.T) {
+	t.Parallel()
 	src, err := os.ReadFile(installSample)
 	if err != nil {
 		t.Fatal(err)
@@ -172,6 +173,7 @@ func TestConcurrentRunsInOneDirectory(t *testing.T) {
 // naming the holder's pid, and touch nothing. Killed with -9, the holder's
 // lock goes with it, and the next install completes.
 func TestSecondRunWhileOneHoldsTheDirectory(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "node")
 	cmd := testbin.Command(context.Background(), binPath, installArgs(dir)...)
 	cmd.Env = append(os.Environ(), state.TestPauseEnv+"=3")
@@ -222,6 +224,7 @@ func TestSecondRunWhileOneHoldsTheDirectory(t *testing.T) {
 // named pipe, and another user's file. Each install fails naming the path,
 // the targets are untouched, and nothing of theirs ends up in the directory.
 func TestPlantedFilesAreNotFollowed(t *testing.T) {
+	t.Parallel()
 	outside := t.TempDir()
 	target := writeIn(t, outside, "target", "precious\n")
 	secret := writeIn(t, outside, "secret", "the root password\n")
@@ -310,6 +313,7 @@ func treeOfNoFollow(t *testing.T, dir string) map[string]string {
 // install by a link to a directory outside that holds a file named like one
 // the install wrote into v1/: uninstall keeps it, says so, and exits 1.
 func TestUninstallDoesNotFollowAVesselDirectoryLink(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	layer := t.TempDir()
 	writeIn(t, layer, "encasementlib.r2py", "layer")
@@ -349,6 +353,7 @@ func TestUninstallDoesNotFollowAVesselDirectoryLink(t *testing.T) {
 // another user, is refused before anything is written; below /tmp (sticky)
 // it is fine.
 func TestRootRefusesDirectoriesOthersCanWrite(t *testing.T) {
+	t.Parallel()
 	if os.Geteuid() != 0 {
 		t.Skip("the refusal applies to root only; make test runs as root in CI")
 	}

@@ -381,6 +381,7 @@ func TestBrowserModeEndsOnInterrupt(t *testing.T) {
 }
 
 func TestUIFlags(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		name string

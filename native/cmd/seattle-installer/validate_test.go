@@ -51,6 +51,7 @@ func errorLines(t *testing.T, name, content string) string {
 func jsonOf(content string) string { return string(vesselinfo.Validate([]byte(content)).JSON()) + "\n" }
 
 func TestValidateCommand(t *testing.T) {
+	t.Parallel()
 	valid := writeFile(t, "vesselinfo", validFile)
 	invalid := writeFile(t, "vesselinfo", invalidFile)
 	empty := writeFile(t, "vesselinfo", "")
@@ -123,6 +124,7 @@ func TestValidateCommand(t *testing.T) {
 
 // TestValidateHelpTeaches: --help shows the rules, exit codes and examples.
 func TestValidateHelpTeaches(t *testing.T) {
+	t.Parallel()
 	r := runBinary(t, "", "validate", "--help")
 	for _, want := range []string{"Usage: seattle-installer validate [--json] FILE", "Percent 40", "Owner", "User",
 		"add up to 100", "Exit status: 0 valid, 1 invalid, 2 usage or I/O error", "Examples:", "-json"} {
@@ -135,6 +137,7 @@ func TestValidateHelpTeaches(t *testing.T) {
 // TestValidateHugeFile: a 50 MB file, named or on standard input, is refused
 // with one line, and validate reads only MaxSize+1 bytes of it.
 func TestValidateHugeFile(t *testing.T) {
+	t.Parallel()
 	const size = 50 << 20
 	path := filepath.Join(t.TempDir(), "vesselinfo")
 	f, err := os.Create(path)

@@ -16,6 +16,7 @@ import (
 // TestValidateUnreadableFile: a file without read permission is an I/O
 // error (exit 2). Root reads anything, so as root the binary runs as nobody.
 func TestValidateUnreadableFile(t *testing.T) {
+	t.Parallel()
 	dir, err := os.MkdirTemp("", "validate-perm")
 	if err != nil {
 		t.Fatal(err)
