@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/seattletestbed/seattle-installer/bridge"
 )
@@ -78,11 +77,19 @@ func TestWatchingPageCannotDriveTheSession(t *testing.T) {
 		t.Fatalf("the second page got %q, want view", watcher.role)
 	}
 	watcher.until("hello")
+	owner.until("review") // measured: a start the session took now would run
 	watcher.send(`{"type":"start","percent":100}`)
 	if m := next(watcher, "error"); !strings.Contains(m.Message, "only watches") {
 		t.Errorf("the watcher's start got %s", m.Raw)
 	}
-	time.Sleep(200 * time.Millisecond)
+	// The session takes messages in order: an answer the owner sends now
+	// comes after anything of the watcher's that could have reached it, and
+	// "has not started" (not the running install's "no such question")
+	// shows that nothing started the install.
+	owner.send(`{"type":"answer","id":"p1","choice":"continue"}`)
+	if m := next(owner, "error"); !strings.Contains(m.Message, "has not started") {
+		t.Fatalf("after the watcher's start, the owner's answer got %s", m.Raw)
+	}
 	if _, err := os.Stat(opts.Dir); err == nil {
 		t.Fatal("the watching page started the install")
 	}
