@@ -178,6 +178,7 @@ const (
 	headerBlue  = 0x16324f
 	installBlue = 0x1d4ed8
 	bannerWarm  = 0xfff6e0
+	doneGreen   = 0x137333 // the progress bar once the install has succeeded
 	// The border of "Let the other window control it" in the question
 	// whether to hand control to another page.
 	handoverBrown = 0x7a4d00
@@ -400,8 +401,9 @@ func TestWebviewWindowUnderXvfb(t *testing.T) {
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		time.Sleep(300 * time.Millisecond)
-		_, raw = screenshot(t, display)
+		// The page shows the outcome (its progress bar turns green) after
+		// the vesseldict is in place.
+		raw = waitForColour(t, display, "the finished install's green progress bar", doneGreen, 500, 30*time.Second)
 		os.WriteFile(filepath.Join(shots, "webview-3-installed.png"), raw, 0o644)
 		if !wm.managed(t, windowTitle) {
 			t.Fatal("the window went away by itself after the install")
@@ -460,9 +462,9 @@ func TestWebviewWindowUnderXvfb(t *testing.T) {
 		if r := readUntil(t, ws, "result"); !r.OK {
 			t.Fatalf("result of the rerun: %+v", r)
 		}
-		// The install is over; the window stays until the donor closes it,
-		// which is then no failure.
-		time.Sleep(200 * time.Millisecond)
+		// The install is over; the window shows so, and stays until the
+		// donor closes it, which is then no failure.
+		waitForColour(t, display, "the finished install's green progress bar", doneGreen, 500, 30*time.Second)
 		if !wm.managed(t, windowTitle) {
 			t.Fatal("the window went away by itself after the install")
 		}

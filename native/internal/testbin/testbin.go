@@ -169,6 +169,14 @@ func Cleanup() {
 	}
 }
 
+// Emulated tells whether the tests run under an emulator ($SEATTLE_TEST_EXEC
+// is set, as make test-arm sets it for qemu), where every instruction costs
+// ten to fifty times more. A test whose work does not depend on the
+// architecture (what Chromium draws at each screen size) may do less of it
+// there, having done all of it in the native run of the same make test; it
+// still checks everything it does.
+func Emulated() bool { return os.Getenv(ExecEnv) != "" }
+
 // Argv is how to run the binary bin with args on the platform under test:
 // behind the $SEATTLE_TEST_EXEC program (its words split at spaces) when one
 // is set.
