@@ -49,12 +49,16 @@ func fakeSystemctl(t *testing.T, works bool) (log string) {
 	return log
 }
 
-// keepCrontab restores this user's crontab when the test ends.
+// keepCrontab holds this user's crontab for the test: it waits for any
+// other test run on this machine that holds it (make test runs the ARM
+// builds' tests beside the native ones; other checkouts' runs may too),
+// and restores the crontab when the test ends.
 func keepCrontab(t *testing.T) string {
 	t.Helper()
 	if _, err := exec.LookPath("crontab"); err != nil {
 		t.Fatal("crontab is missing: scripts/install-deps installs Debian's cron")
 	}
+	lockCrontab(t)
 	out, err := exec.Command("crontab", "-l").CombinedOutput()
 	before := string(out)
 	if err != nil {
@@ -62,6 +66,23 @@ func keepCrontab(t *testing.T) string {
 	}
 	t.Cleanup(func() { setCrontab(before) })
 	return before
+}
+
+// crontabLock is the file whose lock (flock) the tests take while they
+// change this user's crontab, one test of one run at a time.
+var crontabLock = filepath.Join(os.TempDir(), fmt.Sprintf("seattle-installer-tests-crontab-%d.lock", os.Getuid()))
+
+func lockCrontab(t *testing.T) {
+	t.Helper()
+	f, err := os.OpenFile(crontabLock, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatalf("the crontab tests' lock: %v", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		t.Fatalf("lock %s: %v", crontabLock, err)
+	}
+	t.Cleanup(func() { f.Close() }) // after the crontab is restored (cleanups run last first)
 }
 
 func crontab(t *testing.T) string {
