@@ -39,8 +39,9 @@ func TestMain(m *testing.M) {
 // emulation), so two run at once on two cores. Tests stay sequential (Go
 // runs them first, one at a time) when they change this process's
 // environment (t.Setenv, a fake systemctl on PATH), the user's crontab or
-// mounts, time or interrupt the benchmark, or drive a window or Chromium,
-// whose waits a busy machine stretches.
+// mounts, time or interrupt the benchmark, count what this process
+// allocates, or drive a window or Chromium, whose waits a busy machine
+// stretches.
 
 // runResult is what one run of the real binary printed and returned.
 type runResult struct {
