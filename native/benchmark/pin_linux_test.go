@@ -68,32 +68,31 @@ func TestCPURatesRunOnEveryAllowedCPU(t *testing.T) {
 func TestCPURatesStayOnTheCPUsTheProcessMayUse(t *testing.T) {
 	orig := startCPUs
 	only := orig[len(orig)-1]
+	// setAll gives every thread of the process cpus, again until every one
+	// has them: a thread the runtime starts, while setAll goes through the
+	// list, from one not yet changed keeps the old CPUs and is not in that
+	// list (seen under qemu, where starting a thread is slow: as a thread on
+	// 2 CPUs after the narrowing, and as TestRunGivesEveryThreadItsCPUsBack
+	// failing after this test).
 	setAll := func(cpus []int) {
 		var set unix.CPUSet
 		for _, c := range cpus {
 			set.Set(c)
 		}
-		for _, tid := range threads(t) {
-			if err := unix.SchedSetaffinity(tid, &set); err != nil && !errors.Is(err, unix.ESRCH) {
-				t.Fatalf("sched_setaffinity %d: %v", tid, err)
-			}
-		}
-	}
-	setAll([]int{only})
-	// Give every thread its CPUs back, again until none is left narrowed: a
-	// thread the runtime starts from a narrowed one while setAll goes
-	// through the list inherits the one CPU and is not in that list (seen
-	// under qemu-arm, where starting a thread is slow, as
-	// TestRunGivesEveryThreadItsCPUsBack failing after this test).
-	defer func() {
 		for range 100 {
-			setAll(orig)
-			if len(narrowed(orig)) == 0 {
+			for _, tid := range threads(t) {
+				if err := unix.SchedSetaffinity(tid, &set); err != nil && !errors.Is(err, unix.ESRCH) {
+					t.Fatalf("sched_setaffinity %d: %v", tid, err)
+				}
+			}
+			if len(notOn(cpus)) == 0 {
 				return
 			}
 		}
-		t.Errorf("threads %v still narrowed after 100 attempts to give them %v back", narrowed(orig), orig)
-	}()
+		t.Errorf("threads %v are still not on CPUs %v after 100 rounds of setting them", notOn(cpus), cpus)
+	}
+	setAll([]int{only})
+	defer setAll(orig)
 	for n, cpus := range cpusOfRounds(t) {
 		if !slices.Equal(cpus, []int{only}) {
 			t.Errorf("%s measured on CPUs %v, want only %d", n, cpus, only)
@@ -129,14 +128,14 @@ func threads(t *testing.T) []int {
 
 func assertThreadsOn(t *testing.T, want []int) {
 	t.Helper()
-	for _, n := range narrowed(want) {
+	for _, n := range notOn(want) {
 		t.Errorf("thread %s may run on %d CPUs, want %v", filepath.Join("/proc/self/task", strconv.Itoa(n.tid)), n.count, want)
 	}
 }
 
-// narrowed lists the threads of this process whose CPUs are not exactly
-// want, with how many CPUs each may run on.
-func narrowed(want []int) []struct{ tid, count int } {
+// notOn lists the threads of this process whose CPUs are not exactly want,
+// with how many CPUs each may run on.
+func notOn(want []int) []struct{ tid, count int } {
 	ents, _ := os.ReadDir("/proc/self/task")
 	var out []struct{ tid, count int }
 	for _, e := range ents {

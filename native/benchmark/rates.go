@@ -229,14 +229,17 @@ func (s *session) inTurns(ctx context.Context, st *step, probes []*probe) error 
 		// The goroutine keeps its thread, which it pins to one CPU after
 		// another, and gives it back with the CPUs it had. Should that fail,
 		// the thread stays locked and ends with the goroutine rather than
-		// run others with its CPUs narrowed.
+		// run others with its CPUs narrowed. Only then does inTurns return:
+		// a caller must never find a thread of its process still pinned.
 		runtime.LockOSThread()
 		allowed := allowedCPUs()
 		cpus := allowed
+		var result error
 		defer func() {
 			if restoreCPUs(allowed) == nil {
 				runtime.UnlockOSThread()
 			}
+			done <- result
 		}()
 		_, _, useCPU := threadCPU()
 		began := time.Now()
@@ -263,7 +266,7 @@ func (s *session) inTurns(ctx context.Context, st *step, probes []*probe) error 
 				}
 				r, err := p.round(ctx, rd, useCPU)
 				if err := ctx.Err(); err != nil {
-					done <- err
+					result = err
 					return
 				}
 				if err != nil {
@@ -282,7 +285,6 @@ func (s *session) inTurns(ctx context.Context, st *step, probes []*probe) error 
 				s.report(p.name, float64(i*len(probes)+j+1)/float64((cpuRounds+1)*len(probes)), st)
 			}
 		}
-		done <- nil
 	}()
 	return <-done
 }
