@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 
 	webview "github.com/webview/webview_go"
@@ -60,6 +61,7 @@ func Window(ctx context.Context, opts install.Options, out io.Writer) (*install.
 	if x, y, ok := placeOnScreen(ax, ay, aw, ah, ww, wh); ok {
 		placeWindow(w.Window(), x, y)
 	}
+	probeLayout(w, os.Stderr)
 	w.Navigate(launchURL)
 
 	// ctx ending (Ctrl-C, SIGTERM) or the page's Close closes the window;

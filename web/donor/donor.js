@@ -146,7 +146,7 @@
         started = true;
         stage('during');
         $('percent').value = fmtNum(m.percent);
-        setStatus('Installing ' + fmtNum(m.percent) + ' %');
+        setStatus('Installing: you give ' + fmtNum(m.percent) + ' % of this computer');
         break;
       case 'progress': onProgress(m); break;
       case 'benchmark': onBenchmark(m); break;

@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -25,6 +26,8 @@ import (
 
 	"github.com/seattletestbed/seattle-installer/bridge"
 	"github.com/seattletestbed/seattle-installer/native/internal/testbin"
+	"github.com/seattletestbed/seattle-installer/native/state"
+	"github.com/seattletestbed/seattle-installer/native/ui"
 	"github.com/seattletestbed/seattle-installer/native/ui/chrometest"
 )
 
@@ -570,27 +573,182 @@ func TestDefaultUIFollowsTheDisplay(t *testing.T) {
 	}
 }
 
-// TestWebviewWindowFitsTheScreen opens the window on an 800×600 and a
-// 1920×1080 screen (with a window manager, as on a desktop): it fits the
-// screen whole, it can be resized, and Install (kept in sight at the bottom
-// of the review), so also Close beside it, is on the screen.
+// layout is what the window's page last reported through the layout probe
+// (ui.LayoutProbeEnv): its stage, its viewport in CSS pixels, and its
+// visible buttons with their boxes.
+type layout struct {
+	Stage, Result, Plan string
+	Width, Height       float64
+	Scale               float64
+	Controls            []struct {
+		ID, Action, Text string
+		X, Y, W, H       float64
+		OnTop            bool
+	}
+}
+
+// inView returns the visible button whose id, or else data-action, is name
+// when it lies wholly inside the viewport and is the topmost element at its
+// centre (no dialog, bar or edge covers it), and whether there is one.
+func (l layout) inView(name string) (x, y float64, ok bool) {
+	for _, c := range l.Controls {
+		if c.ID != name && (c.ID != "" || c.Action != name) {
+			continue
+		}
+		if c.OnTop && c.W >= 1 && c.H >= 1 && c.X >= 0 && c.Y >= 0 && c.X+c.W <= l.Width && c.Y+c.H <= l.Height {
+			return c.X + c.W/2, c.Y + c.H/2, true
+		}
+	}
+	return 0, 0, false
+}
+
+// lastLayout is the page's latest report on the installer's stderr.
+func lastLayout(t *testing.T, p *uiProcess) (layout, bool) {
+	t.Helper()
+	out := p.stderr.String()
+	i := strings.LastIndex(out, "\nlayout: ")
+	if i < 0 {
+		if !strings.HasPrefix(out, "layout: ") {
+			return layout{}, false
+		}
+	} else {
+		out = out[i+1:]
+	}
+	line, _, _ := strings.Cut(strings.TrimPrefix(out, "layout: "), "\n")
+	var l layout
+	if err := json.Unmarshal([]byte(line), &l); err != nil {
+		t.Fatalf("the layout report %q: %v", line, err)
+	}
+	return l, true
+}
+
+// waitInView waits until the page is at stage and shows every one of
+// buttons whole in the window; it returns the page's layout then. On a
+// timeout it saves the screen and fails with the last report.
+func waitInView(t *testing.T, p *uiProcess, display, stage string, buttons []string, timeout time.Duration) layout {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		l, ok := lastLayout(t, p)
+		if ok && l.Stage == stage && (stage != "before" || l.Plan == "ok") {
+			all := true
+			for _, b := range buttons {
+				_, _, in := l.inView(b)
+				all = all && in
+			}
+			if all {
+				return l
+			}
+		}
+		if time.Now().After(deadline) {
+			_, raw := screenshot(t, display)
+			path := filepath.Join(chrometest.ScreenshotDir(t), "never-"+stage+".png")
+			os.WriteFile(path, raw, 0o644)
+			t.Fatalf("the window never showed %q whole at stage %s within %v; the page last reported %+v; the screen then: %s\nstderr: %s",
+				buttons, stage, timeout, l, path, &p.stderr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// press clicks, with xdotool's pointer, the button name where the page
+// said it is: at its centre, in the window's coordinates.
+func press(t *testing.T, display string, l layout, name string) {
+	t.Helper()
+	x, y, ok := l.inView(name)
+	if !ok {
+		t.Fatalf("%s is not in the window to press: %+v", name, l)
+	}
+	cmd := exec.Command("xdotool", "search", "--name", windowTitle, "mousemove", "--sync", "--window", "%1", fmt.Sprint(int(x)), fmt.Sprint(int(y)), "click", "1")
+	cmd.Env = append(os.Environ(), "DISPLAY="+display)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("xdotool: press %s at %.0f,%.0f: %v: %s", name, x, y, err, out)
+	}
+}
+
+// waitStderr waits for a line of stderr that starts with prefix and
+// returns the rest of it.
+func (p *uiProcess) waitStderr(t *testing.T, prefix string, timeout time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		for _, l := range strings.Split(p.stderr.String(), "\n") {
+			if rest, ok := strings.CutPrefix(l, prefix); ok {
+				return rest
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q line on stderr within %v:\n%s", prefix, timeout, &p.stderr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// pauseAtWrite is the checkpoint, counted by the state.TestPauseEnv seam,
+// at which the window's install starts writing the state (with --measured
+// nothing before Install reaches one): there the install holds, showing
+// its progress and Cancel, until the test ends the process.
+const pauseAtWrite = 6
+
+// TestWebviewWindowFitsTheScreen opens the real window on an 800×600 and a
+// 1920×1080 screen (with a window manager, as on a desktop): the window
+// lies inside the screen and its page fills it; Install and Close (before
+// the install), Cancel (during it, held at a checkpoint) and Close (after
+// it) are each whole inside the window and not covered, as the page itself
+// measures them (getBoundingClientRect within innerWidth × innerHeight);
+// the test presses them with the pointer where the page says they are, and
+// the last Close ends the program. The window can be made smaller. A
+// screenshot of each stage is saved.
 func TestWebviewWindowFitsTheScreen(t *testing.T) {
 	for _, sc := range []struct{ w, h int }{{800, 600}, {1920, 1080}} {
 		t.Run(fmt.Sprintf("%dx%d", sc.w, sc.h), func(t *testing.T) {
 			display := startXvfbSized(t, fmt.Sprintf("%dx%d", sc.w, sc.h))
 			wm := startWindowManager(t, display)
 			shots := chrometest.ScreenshotDir(t)
-			p := openWindow(t, display, filepath.Join(t.TempDir(), "node"))
-			geo := geometry(t, display)
-			if geo["WIDTH"] < 360 || geo["HEIGHT"] < 300 || geo["X"] < 0 || geo["Y"] < 0 ||
-				geo["X"]+geo["WIDTH"] > sc.w || geo["Y"]+geo["HEIGHT"] > sc.h {
-				t.Errorf("the window is %dx%d at %d,%d on a %dx%d screen", geo["WIDTH"], geo["HEIGHT"], geo["X"], geo["Y"], sc.w, sc.h)
+			save := func(step string) {
+				_, raw := screenshot(t, display)
+				os.WriteFile(filepath.Join(shots, fmt.Sprintf("webview-fit-%dx%d-%s.png", sc.w, sc.h, step)), raw, 0o644)
 			}
-			t.Logf("window %dx%d at %d,%d on %dx%d", geo["WIDTH"], geo["HEIGHT"], geo["X"], geo["Y"], sc.w, sc.h)
-			img, raw := screenshot(t, display)
-			os.WriteFile(filepath.Join(shots, fmt.Sprintf("webview-fit-%dx%d.png", sc.w, sc.h)), raw, 0o644)
-			if n := pixels(img, installBlue); n < 500 {
-				t.Errorf("Install is not on the screen (%d pixels of its blue)", n)
+			open := func(env ...string) *uiProcess {
+				p := startUIOf(t, testbin.Path(t, testbin.Webview()), append([]string{"DISPLAY=" + display, "WAYLAND_DISPLAY=", ui.LayoutProbeEnv + "=1"}, env...),
+					"install", "--ui", "webview", "--measured", writeMeasured(t, t.TempDir()), "--dir", filepath.Join(t.TempDir(), "node"), "--vesselinfo", sampleVesselinfo)
+				p.waitLine(t, "Page connected.", 60*time.Second)
+				return p
+			}
+			// The window on the screen, its title bar and borders too,
+			// and the page filling it: the page's viewport is the
+			// window's inside, at one CSS pixel a screen pixel.
+			fits := func(l layout) {
+				t.Helper()
+				f := windowFrame(t, display)
+				t.Logf("window %dx%d at %d,%d (frame: %d left, %d right, %d top, %d bottom) on %dx%d; the page %gx%g at scale %g",
+					f.w, f.h, f.x, f.y, f.left, f.right, f.top, f.bottom, sc.w, sc.h, l.Width, l.Height, l.Scale)
+				if f.w < 360 || f.h < 300 || f.x-f.left < 0 || f.y-f.top < 0 || f.x+f.w+f.right > sc.w || f.y+f.h+f.bottom > sc.h {
+					t.Errorf("the window is %dx%d at %d,%d with a frame of %d, %d, %d, %d on a %dx%d screen",
+						f.w, f.h, f.x, f.y, f.left, f.right, f.top, f.bottom, sc.w, sc.h)
+				}
+				if l.Scale != 1 || l.Width != float64(f.w) || l.Height != float64(f.h) {
+					t.Errorf("the page is %gx%g at scale %g in a %dx%d window", l.Width, l.Height, l.Scale, f.w, f.h)
+				}
+			}
+
+			// Install and Close before the install; Cancel during it.
+			// The page compiles its WebAssembly (3.5 MB) before it shows
+			// Install: on a loaded machine that alone has taken more
+			// than 30 s.
+			p := open(fmt.Sprintf("%s=%d", state.TestPauseEnv, pauseAtWrite))
+			l := waitInView(t, p, display, "before", []string{"install", "close-before"}, 90*time.Second)
+			fits(l)
+			save("1-review")
+			press(t, display, l, "install")
+			l = waitInView(t, p, display, "during", []string{"cancel"}, 30*time.Second)
+			fits(l)
+			if _, _, ok := l.inView("install"); ok {
+				t.Error("Install is still offered during the install")
+			}
+			save("2-installing")
+			if cp := p.waitStderr(t, fmt.Sprintf("checkpoint %d: ", pauseAtWrite), 10*time.Second); !strings.Contains(cp, "start of phase write") {
+				t.Errorf("the install held at %q, want the start of the write phase", cp)
 			}
 			// Resizable: the window manager can make it smaller.
 			if _, err := wm.wmctrl("-r", windowTitle, "-e", "0,0,0,500,450"); err != nil {
@@ -604,10 +762,71 @@ func TestWebviewWindowFitsTheScreen(t *testing.T) {
 				}
 				time.Sleep(100 * time.Millisecond)
 			}
-			wm.close(t, windowTitle)
+			p.cmd.Process.Kill() // held at the checkpoint for good
 			p.wait(t)
+
+			// Close after the install, which ends the program.
+			p = open()
+			l = waitInView(t, p, display, "before", []string{"install", "close-before"}, 90*time.Second)
+			press(t, display, l, "install")
+			l = waitInView(t, p, display, "after", []string{"close"}, 30*time.Second)
+			fits(l)
+			save("3-installed")
+			press(t, display, l, "close")
+			if code := p.wait(t); code != exitOK {
+				t.Errorf("exit %d after Close, want 0\nstdout: %s\nstderr: %s", code, p.stdout, &p.stderr)
+			}
+			if !strings.Contains(p.stdout.String(), "Installed 4 vessels") {
+				t.Errorf("stdout lacks the outcome: %s", p.stdout)
+			}
 		})
 	}
+}
+
+// frame is where the installer's window is on the screen: its inside
+// (x, y, w, h: xwininfo's absolute position and size) and the window
+// manager's frame around it (title bar and borders: _NET_FRAME_EXTENTS).
+// xdotool's getwindowgeometry counts the frame into the position under a
+// reparenting window manager, so it is not used for this.
+type frame struct{ x, y, w, h, left, right, top, bottom int }
+
+func windowFrame(t *testing.T, display string) frame {
+	t.Helper()
+	run := func(name string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Env = append(os.Environ(), "DISPLAY="+display)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s %s: %v", name, strings.Join(args, " "), err)
+		}
+		return string(out)
+	}
+	id := strings.Fields(run("xdotool", "search", "--name", windowTitle))[0]
+	var f frame
+	for _, l := range strings.Split(run("xwininfo", "-id", id), "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(l), ":")
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if !ok || err != nil {
+			continue
+		}
+		switch k {
+		case "Absolute upper-left X":
+			f.x = n
+		case "Absolute upper-left Y":
+			f.y = n
+		case "Width":
+			f.w = n
+		case "Height":
+			f.h = n
+		}
+	}
+	// _NET_FRAME_EXTENTS(CARDINAL) = 1, 1, 20, 6
+	_, ext, _ := strings.Cut(run("xprop", "-id", id, "_NET_FRAME_EXTENTS"), "=")
+	if _, err := fmt.Sscanf(strings.TrimSpace(ext), "%d, %d, %d, %d", &f.left, &f.right, &f.top, &f.bottom); err != nil {
+		t.Fatalf("the window manager gives the window no frame extents (%q): %v", ext, err)
+	}
+	return f
 }
 
 // geometry is the window's place and size as xdotool reports them: X, Y,
