@@ -61,7 +61,7 @@ func Window(ctx context.Context, opts install.Options, out io.Writer) (*install.
 	if x, y, ok := placeOnScreen(ax, ay, aw, ah, ww, wh); ok {
 		placeWindow(w.Window(), x, y)
 	}
-	probeLayout(w, os.Stderr)
+	probeLayout(w, os.Stderr, ww, wh, ax, ay, aw, ah)
 	w.Navigate(launchURL)
 
 	// ctx ending (Ctrl-C, SIGTERM) or the page's Close closes the window;

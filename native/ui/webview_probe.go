@@ -38,17 +38,20 @@ const layoutProbe = `(() => {
     }
     const b = document.body.dataset;
     const s = JSON.stringify({ stage: b.stage || '', result: b.result || '', plan: b.plan || '',
-      width: innerWidth, height: innerHeight, scale: devicePixelRatio, controls });
+      width: innerWidth, height: innerHeight, scale: devicePixelRatio,
+      screen: screen.width + 'x' + screen.height + ', available ' + screen.availWidth + 'x' + screen.availHeight, controls });
     if (s !== last) { last = s; window.seattleTestLayout(s); }
   };
   setInterval(report, 200);
 })();`
 
-// probeLayout adds the layout probe to w when the test seam asks for it.
-func probeLayout(w webview.WebView, stderr io.Writer) {
+// probeLayout adds the layout probe to w when the test seam asks for it,
+// and says on stderr which size the window asked for on which work area.
+func probeLayout(w webview.WebView, stderr io.Writer, width, height, areaX, areaY, areaW, areaH int) {
 	if os.Getenv(LayoutProbeEnv) != "1" {
 		return
 	}
+	fmt.Fprintf(stderr, "window: %dx%d on a work area of %dx%d at %d,%d\n", width, height, areaW, areaH, areaX, areaY)
 	w.Bind("seattleTestLayout", func(report string) {
 		fmt.Fprintf(stderr, "layout: %s\n", report)
 	})

@@ -257,7 +257,7 @@ func TestBrowserInstallEndToEnd(t *testing.T) {
 	if got := chrometest.Eval[int](t, ctx, `document.querySelectorAll('#resource-rows tr').length`); got != 15 {
 		t.Errorf("after the reload the page shows %d measured resources, want 15", got)
 	}
-	if got := chrometest.Text(t, ctx, "#status"); got != "Installing 20 %" {
+	if got := chrometest.Text(t, ctx, "#status"); got != "Installing: you give 20 % of this computer" {
 		t.Errorf("status after the reload %q", got)
 	}
 	chrometest.Do(t, ctx, "answer continue", chromedp.Click(chromedp.CSS(`#prompt button[data-choice="continue"]`)))

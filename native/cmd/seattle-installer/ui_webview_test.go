@@ -240,9 +240,9 @@ type windowManager struct{ display string }
 // the screen; it stops with the test.
 func startWindowManager(t *testing.T, display string) *windowManager {
 	t.Helper()
-	for _, tool := range []string{"openbox", "wmctrl", "xdotool"} {
+	for _, tool := range []string{"openbox", "wmctrl", "xdotool", "xprop", "xwininfo"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s is missing: run `make deps` (installs openbox, wmctrl and xdotool): %v", tool, err)
+			t.Fatalf("%s is missing: run `make deps` (installs openbox, wmctrl, xdotool and x11-utils): %v", tool, err)
 		}
 	}
 	cmd := exec.Command("openbox", "--sm-disable")
@@ -260,9 +260,15 @@ func startWindowManager(t *testing.T, display string) *windowManager {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		// wmctrl -m succeeds once a window manager has announced itself
-		// (_NET_SUPPORTING_WM_CHECK).
+		// (_NET_SUPPORTING_WM_CHECK); the work area, which the window's
+		// size follows, is set after that, as on a desktop before any
+		// program opens a window.
 		if out, err := wm.wmctrl("-m"); err == nil && strings.Contains(out, "Openbox") {
-			return wm
+			xprop := exec.Command("xprop", "-root", "_NET_WORKAREA")
+			xprop.Env = append(os.Environ(), "DISPLAY="+display)
+			if area, err := xprop.Output(); err == nil && strings.Contains(string(area), "=") {
+				return wm
+			}
 		}
 		select {
 		case <-exited:
@@ -580,6 +586,7 @@ type layout struct {
 	Stage, Result, Plan string
 	Width, Height       float64
 	Scale               float64
+	Screen              string // its size and the available part, as the page sees them
 	Controls            []struct {
 		ID, Action, Text string
 		X, Y, W, H       float64
