@@ -703,9 +703,10 @@ const pauseAtWrite = 6
 // the install), Cancel (during it, held at a checkpoint) and Close (after
 // it) are each whole inside the window and not covered, as the page itself
 // measures them (getBoundingClientRect within innerWidth × innerHeight);
-// the test presses them with the pointer where the page says they are, and
-// the last Close ends the program. The window can be made smaller. A
-// screenshot of each stage is saved.
+// the test presses them with the pointer where the page says they are:
+// Close before the install ends the program writing nothing (exit 1), Close
+// after it ends it (exit 0). The window can be made smaller. A screenshot
+// of each stage is saved.
 func TestWebviewWindowFitsTheScreen(t *testing.T) {
 	for _, sc := range []struct{ w, h int }{{800, 600}, {1920, 1080}} {
 		t.Run(fmt.Sprintf("%dx%d", sc.w, sc.h), func(t *testing.T) {
@@ -716,9 +717,10 @@ func TestWebviewWindowFitsTheScreen(t *testing.T) {
 				_, raw := screenshot(t, display)
 				os.WriteFile(filepath.Join(shots, fmt.Sprintf("webview-fit-%dx%d-%s.png", sc.w, sc.h, step)), raw, 0o644)
 			}
-			open := func(env ...string) *uiProcess {
+			// open starts the installer's window, installing into node.
+			open := func(node string, env ...string) *uiProcess {
 				p := startUIOf(t, testbin.Path(t, testbin.Webview()), append([]string{"DISPLAY=" + display, "WAYLAND_DISPLAY=", ui.LayoutProbeEnv + "=1"}, env...),
-					"install", "--ui", "webview", "--measured", writeMeasured(t, t.TempDir()), "--dir", filepath.Join(t.TempDir(), "node"), "--vesselinfo", sampleVesselinfo)
+					"install", "--ui", "webview", "--measured", writeMeasured(t, t.TempDir()), "--dir", node, "--vesselinfo", sampleVesselinfo)
 				p.waitLine(t, "Page connected.", 60*time.Second)
 				return p
 			}
@@ -743,7 +745,7 @@ func TestWebviewWindowFitsTheScreen(t *testing.T) {
 			// The page compiles its WebAssembly (3.5 MB) before it shows
 			// Install: on a loaded machine that alone has taken more
 			// than 30 s.
-			p := open(fmt.Sprintf("%s=%d", state.TestPauseEnv, pauseAtWrite))
+			p := open(filepath.Join(t.TempDir(), "node"), fmt.Sprintf("%s=%d", state.TestPauseEnv, pauseAtWrite))
 			l := waitInView(t, p, display, "before", []string{"install", "close-before"}, 90*time.Second)
 			fits(l)
 			save("1-review")
@@ -772,8 +774,24 @@ func TestWebviewWindowFitsTheScreen(t *testing.T) {
 			p.cmd.Process.Kill() // held at the checkpoint for good
 			p.wait(t)
 
+			// Close before the install ends the program and writes
+			// nothing.
+			node := filepath.Join(t.TempDir(), "node")
+			p = open(node)
+			l = waitInView(t, p, display, "before", []string{"install", "close-before"}, 90*time.Second)
+			press(t, display, l, "close-before")
+			if code := p.wait(t); code != exitFail {
+				t.Errorf("exit %d after Close before Install, want 1\nstdout: %s\nstderr: %s", code, p.stdout, &p.stderr)
+			}
+			if want := "nothing was written"; !strings.Contains(p.stderr.String(), want) {
+				t.Errorf("stderr lacks %q: %s", want, &p.stderr)
+			}
+			if _, err := os.Stat(node); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("Close before Install created %s (%v)", node, err)
+			}
+
 			// Close after the install, which ends the program.
-			p = open()
+			p = open(filepath.Join(t.TempDir(), "node"))
 			l = waitInView(t, p, display, "before", []string{"install", "close-before"}, 90*time.Second)
 			press(t, display, l, "install")
 			l = waitInView(t, p, display, "after", []string{"close"}, 30*time.Second)
