@@ -5,6 +5,32 @@ package ui
 /*
 #cgo pkg-config: gtk+-3.0
 #include <gtk/gtk.h>
+
+// The size the window was asked to open at, kept until it has it.
+typedef struct { int width, height, tries; } seattle_size;
+
+// seattle_on_configure asks again for the window's size while the window
+// manager has given it less, a few times at most, and lets go once it has
+// the size: from then on the donor's own resizing is left alone.
+static gboolean seattle_on_configure(GtkWidget *widget, GdkEventConfigure *e, gpointer data) {
+	seattle_size *want = data;
+	if (want->tries <= 0) return FALSE;
+	if (e->width >= want->width && e->height >= want->height) {
+		want->tries = 0;
+		return FALSE;
+	}
+	want->tries--;
+	gtk_window_resize(GTK_WINDOW(widget), want->width, want->height);
+	return FALSE;
+}
+
+static void seattle_keep_size(GtkWindow *win, int width, int height) {
+	seattle_size *want = g_new0(seattle_size, 1);
+	want->width = width;
+	want->height = height;
+	want->tries = 3;
+	g_signal_connect_data(win, "configure-event", G_CALLBACK(seattle_on_configure), want, (GClosureNotify)g_free, 0);
+}
 */
 import "C"
 
@@ -44,4 +70,17 @@ func placeWindow(win unsafe.Pointer, x, y int) {
 		return
 	}
 	C.gtk_window_move((*C.GtkWindow)(win), C.gint(x), C.gint(y))
+}
+
+// keepSize makes sure the window (a GtkWindow, already shown) gets the
+// size it was asked to open at: a resize asked for while the window
+// manager is still taking the window can be lost, and the window then
+// stays at its minimum (seen under openbox on a 1920×1080 screen: 360×480,
+// with Install out of sight). Each configure event smaller than that asks
+// again, three times at most, until the window has the size.
+func keepSize(win unsafe.Pointer, width, height int) {
+	if win == nil {
+		return
+	}
+	C.seattle_keep_size((*C.GtkWindow)(win), C.int(width), C.int(height))
 }

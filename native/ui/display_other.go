@@ -12,3 +12,6 @@ func workArea() (x, y, width, height int) { return 0, 0, 0, 0 }
 
 // placeWindow: the system places the window.
 func placeWindow(win unsafe.Pointer, x, y int) {}
+
+// keepSize: the system sizes the window as asked.
+func keepSize(win unsafe.Pointer, width, height int) {}

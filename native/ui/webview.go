@@ -58,6 +58,7 @@ func Window(ctx context.Context, opts install.Options, out io.Writer) (*install.
 	ww, wh := fitWindow(aw, ah)
 	w.SetSize(minWidth, minHeight, webview.HintMin)
 	w.SetSize(ww, wh, webview.HintNone)
+	keepSize(w.Window(), ww, wh)
 	if x, y, ok := placeOnScreen(ax, ay, aw, ah, ww, wh); ok {
 		placeWindow(w.Window(), x, y)
 	}
