@@ -7,19 +7,21 @@ package ui
 #include <gtk/gtk.h>
 
 // The size the window was asked to open at, kept until it has it.
-typedef struct { int width, height, tries; } seattle_size;
+typedef struct { int width, height, left; gint64 until; } seattle_size;
 
-// seattle_on_configure asks again for the window's size while the window
-// manager has given it less, a few times at most, and lets go once it has
-// the size: from then on the donor's own resizing is left alone.
+// seattle_on_configure asks again for the window's size each time the
+// window manager gives it less, during its first 30 s and 10 times at most
+// (the first configure events still carry GTK's default 200x200, several
+// of them at once), and lets go once it has the size: from then on the
+// donor's own resizing is left alone.
 static gboolean seattle_on_configure(GtkWidget *widget, GdkEventConfigure *e, gpointer data) {
 	seattle_size *want = data;
-	if (want->tries <= 0) return FALSE;
+	if (want->left <= 0 || g_get_monotonic_time() > want->until) return FALSE;
 	if (e->width >= want->width && e->height >= want->height) {
-		want->tries = 0;
+		want->left = 0;
 		return FALSE;
 	}
-	want->tries--;
+	want->left--;
 	gtk_window_resize(GTK_WINDOW(widget), want->width, want->height);
 	return FALSE;
 }
@@ -28,7 +30,8 @@ static void seattle_keep_size(GtkWindow *win, int width, int height) {
 	seattle_size *want = g_new0(seattle_size, 1);
 	want->width = width;
 	want->height = height;
-	want->tries = 3;
+	want->left = 10;
+	want->until = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
 	g_signal_connect_data(win, "configure-event", G_CALLBACK(seattle_on_configure), want, (GClosureNotify)g_free, 0);
 }
 */
@@ -77,7 +80,7 @@ func placeWindow(win unsafe.Pointer, x, y int) {
 // manager is still taking the window can be lost, and the window then
 // stays at its minimum (seen under openbox on a 1920×1080 screen: 360×480,
 // with Install out of sight). Each configure event smaller than that asks
-// again, three times at most, until the window has the size.
+// again (see seattle_on_configure), until the window has the size.
 func keepSize(win unsafe.Pointer, width, height int) {
 	if win == nil {
 		return
