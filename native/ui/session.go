@@ -67,6 +67,10 @@ type sess struct {
 	mode    string
 	onClose func()
 
+	// measureFn measures the machine; nil is install.Measure (tests give
+	// one that finishes at a moment of their choosing).
+	measureFn func(context.Context, install.Options, install.Observer) (*install.BenchmarkReport, error)
+
 	bench   *install.BenchmarkReport // nil when the measurements could not be taken
 	problem string                   // why, in words
 	closed  bool                     // the donor pressed Close
@@ -84,15 +88,23 @@ func (s *sess) measure(ctx context.Context) error {
 		err error
 	}
 	done := make(chan outcome, 1)
+	measure := s.measureFn
+	if measure == nil {
+		measure = install.Measure
+	}
 	go func() {
-		b, err := install.Measure(mctx, s.opts, newObserver(s.srv))
+		b, err := measure(mctx, s.opts, newObserver(s.srv))
 		done <- outcome{b, err}
 	}()
 	for {
 		select {
 		case o := <-done:
 			switch {
-			case ctx.Err() != nil || errors.Is(o.err, context.Canceled):
+			// mctx, not ctx: a Cancel or Close taken while measuring ends the
+			// session even when the measurement finished all the same (a
+			// --measured file is read at once): the Cancel was used up here,
+			// and nothing else would end the wait for Install.
+			case mctx.Err() != nil || errors.Is(o.err, context.Canceled):
 				return ErrCancelled
 			case o.err != nil:
 				s.problem = "The measurements given to the installer cannot be used, so nothing can be installed. Ask whoever gave you this installer for help."

@@ -476,3 +476,34 @@ func TestPageServesOnlyTheDonorPage(t *testing.T) {
 		})
 	}
 }
+
+// TestCancelWhileMeasuringEndsTheSession: a Cancel taken while measuring
+// ends the session as cancelled even when the measurement then finishes
+// all the same, as reading a --measured file does (the Cancel is used up
+// then; the session used to send the review and wait for Install for ever:
+// TestSessionEndsWithoutInstalling timed out under qemu on a loaded
+// machine).
+func TestCancelWhileMeasuringEndsTheSession(t *testing.T) {
+	srv, err := bridge.New(DonorPage())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	p := connectPage(t, srv)
+	s := &sess{srv: srv, opts: options(t, false), mode: "browser",
+		measureFn: func(ctx context.Context, o install.Options, obs install.Observer) (*install.BenchmarkReport, error) {
+			<-ctx.Done() // the Cancel has been taken
+			return install.Measure(context.Background(), o, obs)
+		}}
+	errc := make(chan error, 1)
+	go func() { errc <- s.measure(context.Background()) }()
+	p.send(`{"type":"cancel"}`)
+	select {
+	case err := <-errc:
+		if !errors.Is(err, ErrCancelled) {
+			t.Fatalf("measure returned %v after the Cancel, want %v", err, ErrCancelled)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("measure did not end after the Cancel")
+	}
+}
