@@ -64,8 +64,17 @@ build: deps wasm ## build bin/seattle-installer (with the webview window) and bi
 	$(GO) build -trimpath -o $(BIN) ./native/cmd/seattle-installer
 	$(GO) build -trimpath -o $(BUILDER) ./native/cmd/seattle-builder
 
-test: deps wasm vet test-native test-wasm test-arm test-windows cross fuzz ## run every test: native, browser, window, js/wasm under Node, ARM under qemu, Windows under Wine, fuzzing
-	@echo "test: all passed"
+# make test on two cores: the ARM tests (qemu, bound by the CPU, about 3.5
+# minutes) run beside the other parts, which wait much of their time (for
+# Chromium, the window under Xvfb, Wine); the ARM lines start with
+# [linux/arm64] or [linux/arm]. Each part prints its time.
+test: deps wasm vet ## run every test: native, browser, window, js/wasm under Node, ARM under qemu, Windows under Wine, fuzzing
+	@start=$$SECONDS; scripts/test-arm & arm=$$!; status=0; \
+	$(MAKE) --no-print-directory test-native test-wasm test-windows cross fuzz || status=1; \
+	wait $$arm || status=1; \
+	echo "test: $$((SECONDS - start)) s for test-native, test-wasm, test-windows, cross and fuzz beside test-arm"; \
+	if [ $$status != 0 ]; then echo "test: FAILED (see above)"; exit 1; fi; \
+	echo "test: all passed"
 
 # The binaries the end-to-end tests run, built once per run (the tests find
 # them through SEATTLE_TEST_BIN_DIR; see native/internal/testbin).
