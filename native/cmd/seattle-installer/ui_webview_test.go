@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -741,6 +742,43 @@ func TestWebviewWindowFitsTheScreen(t *testing.T) {
 				}
 			}
 
+			// shown waits until the screen shows the button name of l
+			// painted in one of colours, at mid-height 4 px inside its
+			// left edge.
+			shown := func(l layout, name string, colours ...uint32) {
+				t.Helper()
+				var c *struct {
+					ID, Action, Text string
+					X, Y, W, H       float64
+					OnTop            bool
+				}
+				for i := range l.Controls {
+					if l.Controls[i].ID == name {
+						c = &l.Controls[i]
+					}
+				}
+				if c == nil {
+					t.Fatalf("the page reports no %s: %+v", name, l)
+				}
+				f := windowFrame(t, display)
+				x, y := f.x+int(c.X)+4, f.y+int(c.Y+c.H/2)
+				var got uint32
+				for deadline := time.Now().Add(20 * time.Second); ; {
+					img, _ := screenshot(t, display)
+					r, g, b, _ := img.At(x, y).RGBA()
+					got = (r>>8)<<16 | (g>>8)<<8 | b>>8
+					if slices.Contains(colours, got) {
+						return
+					}
+					if time.Now().After(deadline) {
+						break
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+				save("not-shown-" + name)
+				t.Errorf("the screen shows #%06x at %d,%d, not %s (%06x) where the page says it is", got, x, y, name, colours)
+			}
+
 			// Install and Close before the install; Cancel during it.
 			// The page compiles its WebAssembly (3.5 MB) before it shows
 			// Install: on a loaded machine that alone has taken more
@@ -748,6 +786,10 @@ func TestWebviewWindowFitsTheScreen(t *testing.T) {
 			p := open(filepath.Join(t.TempDir(), "node"), fmt.Sprintf("%s=%d", state.TestPauseEnv, pauseAtWrite))
 			l := waitInView(t, p, display, "before", []string{"install", "close-before"}, 90*time.Second)
 			fits(l)
+			// The page says where Install is; the screen must show it
+			// there too (WebKit paints after it lays out, so wait for
+			// it): the accent blue just inside the button's left edge.
+			shown(l, "install", 0x1d4ed8, 0x1e40af)
 			save("1-review")
 			press(t, display, l, "install")
 			l = waitInView(t, p, display, "during", []string{"cancel"}, 30*time.Second)
