@@ -7,29 +7,20 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/seattletestbed/seattle-installer/native/internal/python"
 
 	"github.com/seattletestbed/seattle-installer/wasm/seattlekey"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-// python3 returns the interpreter the read-backs use; make test installs
-// it (scripts/install-deps). The Windows tests run under Wine here, which
-// has no Python: there the test is skipped, and covered says which test
-// checks the same property without Python.
+// python3 is the interpreter the read-backs (see package python).
 func python3(t testing.TB, covered string) string {
 	t.Helper()
-	p, err := exec.LookPath("python3")
-	if err != nil && runtime.GOOS == "windows" {
-		t.Skipf("no Python for Windows here (%v); %s", err, covered)
-	}
-	if err != nil {
-		t.Fatalf("python3 is needed to read nodeman.cfg back as the node manager does (make deps installs it): %v", err)
-	}
-	return p
+	return python.Path(t, "to read nodeman.cfg back as the node manager does", covered)
 }
 
 // fixedKeys is a tiny key pair so that golden files stay the same; the

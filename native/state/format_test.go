@@ -9,30 +9,21 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/seattletestbed/seattle-installer/native/internal/python"
 
 	"github.com/seattletestbed/seattle-installer/native/resource"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
-// python3 returns the interpreter the format tests compare against; make
-// test installs it (scripts/install-deps). The Windows tests run under Wine
-// here, which has no Python: there the test is skipped, and covered says
-// which test checks the same property without Python.
+// python3 is the interpreter the format tests compare against (see package python).
 func python3(t testing.TB, covered string) string {
 	t.Helper()
-	p, err := exec.LookPath("python3")
-	if err != nil && runtime.GOOS == "windows" {
-		t.Skipf("no Python for Windows here (%v); %s", err, covered)
-	}
-	if err != nil {
-		t.Fatalf("python3 is needed to check the Python formats (make deps installs it): %v", err)
-	}
-	return p
+	return python.Path(t, "to check the Python formats", covered)
 }
 
 func TestPyFloat(t *testing.T) {

@@ -415,16 +415,7 @@ func TestWebviewWindowUnderXvfb(t *testing.T) {
 		// the vesseldict is in place.
 		raw = waitForColour(t, display, "the finished install's green progress bar", doneGreen, 500, 30*time.Second)
 		os.WriteFile(filepath.Join(shots, "webview-3-installed.png"), raw, 0o644)
-		if !wm.managed(t, windowTitle) {
-			t.Fatal("the window went away by itself after the install")
-		}
-		wm.close(t, windowTitle)
-		if code := p.wait(t); code != exitOK {
-			t.Errorf("exit %d, want 0\nstdout: %s\nstderr: %s", code, p.stdout, &p.stderr)
-		}
-		if !strings.Contains(p.stdout.String(), "Installed 4 vessels") {
-			t.Errorf("stdout lacks the outcome: %s", p.stdout)
-		}
+		closeInstalled(t, wm, p)
 	})
 
 	t.Run("closing_the_window_at_the_question_cancels_and_a_rerun_installs", func(t *testing.T) {
@@ -475,16 +466,7 @@ func TestWebviewWindowUnderXvfb(t *testing.T) {
 		// The install is over; the window shows so, and stays until the
 		// donor closes it, which is then no failure.
 		waitForColour(t, display, "the finished install's green progress bar", doneGreen, 500, 30*time.Second)
-		if !wm.managed(t, windowTitle) {
-			t.Fatal("the window went away by itself after the install")
-		}
-		wm.close(t, windowTitle)
-		if code := p.wait(t); code != exitOK {
-			t.Errorf("exit %d, want 0\nstdout: %s\nstderr: %s", code, p.stdout, &p.stderr)
-		}
-		if !strings.Contains(p.stdout.String(), "Installed 4 vessels") {
-			t.Errorf("stdout lacks the outcome: %s", p.stdout)
-		}
+		closeInstalled(t, wm, p)
 		// What became of the node, as the window's summary lists it too.
 		for _, line := range []string{"The node is not running: no node program is bundled", "To stop it and remove the install: seattle-installer uninstall --dir " + node} {
 			if !strings.Contains(p.stdout.String(), line) {
@@ -913,4 +895,21 @@ func geometry(t *testing.T, display string) map[string]int {
 		}
 	}
 	return geo
+}
+
+// closeInstalled closes the window of a finished install as a donor does:
+// it must still be there (the install does not close it), and closing it
+// then is no failure: exit 0, the outcome on stdout.
+func closeInstalled(t *testing.T, wm *windowManager, p *uiProcess) {
+	t.Helper()
+	if !wm.managed(t, windowTitle) {
+		t.Fatal("the window went away by itself after the install")
+	}
+	wm.close(t, windowTitle)
+	if code := p.wait(t); code != exitOK {
+		t.Errorf("exit %d, want 0\nstdout: %s\nstderr: %s", code, p.stdout, &p.stderr)
+	}
+	if !strings.Contains(p.stdout.String(), "Installed 4 vessels") {
+		t.Errorf("stdout lacks the outcome: %s", p.stdout)
+	}
 }
