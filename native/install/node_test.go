@@ -76,16 +76,8 @@ func TestRunFinishesTheNode(t *testing.T) {
 	o.NM = []nodeman.Pref{{IP: false, Value: "eth0"}}
 	o.RepyNoOtherIPs = true
 	rec := &recorder{}
-	res, err := Run(context.Background(), o, rec, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, summary := runningNode(t, o, rec)
 	n := res.Node
-	if n == nil || !n.Running || n.PID <= 0 {
-		t.Fatalf("node %+v", n)
-	}
-	t.Cleanup(func() { startup.Stop(startup.Process{PID: n.PID}, time.Second) })
-	summary := strings.Join(n.Summary, "\n")
 	for _, want := range []string{"The node is running (pid ", "It starts at boot through an @reboot line in this user's crontab.", "seattle-installer uninstall --dir " + dir} {
 		if !strings.Contains(summary, want) {
 			t.Errorf("summary lacks %q:\n%s", want, summary)
@@ -286,4 +278,21 @@ func skipUnlessUnix(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("runs start_seattle.sh and registers it with cron, which is Unix's way; TestRunFinishesTheNodeOnWindows starts start_seattle.bat through the Run value")
 	}
+}
+
+// runningNode installs with o, observed by obs (may be nil), and returns
+// what it did, with the node running (stopped when the test ends), and the
+// summary of the node the donor reads.
+func runningNode(t *testing.T, o Options, obs Observer) (*Result, string) {
+	t.Helper()
+	res, err := Run(context.Background(), o, obs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := res.Node
+	if n == nil || !n.Running || n.PID <= 0 {
+		t.Fatalf("node %+v", n)
+	}
+	t.Cleanup(func() { startup.Stop(startup.Process{PID: n.PID}, time.Second) })
+	return res, strings.Join(n.Summary, "\n")
 }

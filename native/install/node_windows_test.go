@@ -41,16 +41,7 @@ func TestRunFinishesTheNodeOnWindows(t *testing.T) {
 	o := opts(dir)
 	o.AssetsDir = dir
 	o.KeyBits = 1024
-	res, err := Run(context.Background(), o, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := res.Node
-	if n == nil || !n.Running || n.PID <= 0 {
-		t.Fatalf("node %+v", n)
-	}
-	t.Cleanup(func() { startup.Stop(startup.Process{PID: n.PID}, time.Second) })
-	summary := strings.Join(n.Summary, "\n")
+	_, summary := runningNode(t, o, nil)
 	if !strings.Contains(summary, "The node is running (pid ") {
 		t.Errorf("summary:\n%s", summary)
 	}

@@ -22,19 +22,8 @@ import (
 // recorded.
 func windowSession(t *testing.T, opts install.Options) (*bridge.Server, chan outcome, chan struct{}) {
 	t.Helper()
-	srv, err := bridge.New(DonorPage())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	done := make(chan outcome, 1)
 	closed := make(chan struct{})
-	go func() {
-		res, err := session(ctx, srv, opts, "webview", func() { close(closed) })
-		done <- outcome{res, err}
-	}()
+	srv, done := runSession(t, opts, "webview", func() { close(closed) })
 	return srv, done, closed
 }
 

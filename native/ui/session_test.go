@@ -142,8 +142,16 @@ type outcome struct {
 	err error
 }
 
-// startSession runs a session on a real server in the background.
+// startSession runs a session on a real server in the background, as the
+// browser's UI does.
 func startSession(t *testing.T, opts install.Options) (*bridge.Server, chan outcome) {
+	t.Helper()
+	return runSession(t, opts, "browser", nil)
+}
+
+// runSession runs a session on a real server in the background, as the UI
+// of mode does; onClose (may be nil) is the window's Close.
+func runSession(t *testing.T, opts install.Options, mode string, onClose func()) (*bridge.Server, chan outcome) {
 	t.Helper()
 	srv, err := bridge.New(DonorPage())
 	if err != nil {
@@ -154,7 +162,7 @@ func startSession(t *testing.T, opts install.Options) (*bridge.Server, chan outc
 	t.Cleanup(cancel)
 	done := make(chan outcome, 1)
 	go func() {
-		res, err := session(ctx, srv, opts, "browser", nil)
+		res, err := session(ctx, srv, opts, mode, onClose)
 		done <- outcome{res, err}
 	}()
 	return srv, done
